@@ -1,0 +1,119 @@
+package audit
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"golang.org/x/mod/sumdb/tlog"
+	"parley.dev/parley"
+)
+
+// memStore is an in-memory parley.AuditStore. Its fields are exported to the tests so they
+// can tamper with the raw data the way someone with database access could.
+type memStore struct {
+	mu         sync.Mutex
+	records    [][]byte
+	hashes     map[int64][32]byte
+	checkpoint []byte
+
+	failAppend     error // returned by AppendAudit if set
+	failCheckpoint error // returned by SaveAuditCheckpoint if set
+	// beforeAppend, if set, runs (without the lock) before each AppendAudit.
+	beforeAppend func()
+}
+
+func newMemStore() *memStore { return &memStore{hashes: map[int64][32]byte{}} }
+
+func (s *memStore) AppendAudit(ctx context.Context, n int64, record []byte, firstHash int64, hashes [][32]byte) error {
+	if f := s.beforeAppend; f != nil {
+		f()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failAppend != nil {
+		return s.failAppend
+	}
+	if n != int64(len(s.records)) {
+		return parley.Errorf("mem.AppendAudit", parley.KindConflict, "record %d exists or is not next", n)
+	}
+	s.records = append(s.records, slices.Clone(record))
+	for i, h := range hashes {
+		s.hashes[firstHash+int64(i)] = h
+	}
+	return nil
+}
+
+func (s *memStore) AuditSize(ctx context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int64(len(s.records)), nil
+}
+
+func (s *memStore) ReadAuditRecords(ctx context.Context, from, to int64) ([][]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	to = min(to, int64(len(s.records)))
+	var out [][]byte
+	for i := from; i < to; i++ {
+		out = append(out, slices.Clone(s.records[i]))
+	}
+	return out, nil
+}
+
+func (s *memStore) ReadAuditHashes(ctx context.Context, indexes []int64) ([][32]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([][32]byte, len(indexes))
+	for i, x := range indexes {
+		h, ok := s.hashes[x]
+		if !ok {
+			return nil, parley.Errorf("mem.ReadAuditHashes", parley.KindNotFound, "no hash %d", x)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+func (s *memStore) SaveAuditCheckpoint(ctx context.Context, note []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failCheckpoint != nil {
+		return s.failCheckpoint
+	}
+	s.checkpoint = slices.Clone(note)
+	return nil
+}
+
+func (s *memStore) AuditCheckpoint(ctx context.Context) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.checkpoint == nil {
+		return nil, parley.Errorf("mem.AuditCheckpoint", parley.KindNotFound, "no checkpoint")
+	}
+	return slices.Clone(s.checkpoint), nil
+}
+
+// rehash recomputes every stored hash from the records, as an attacker rewriting history
+// consistently would, and returns the new tree.
+func (s *memStore) rehash() tlog.Tree {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var hs memHashes
+	s.hashes = map[int64][32]byte{}
+	for i, r := range s.records {
+		more, err := tlog.StoredHashes(int64(i), r, hs)
+		if err != nil {
+			panic(err)
+		}
+		hs = append(hs, more...)
+	}
+	for i, h := range hs {
+		s.hashes[int64(i)] = h
+	}
+	th, err := tlog.TreeHash(int64(len(s.records)), hs)
+	if err != nil {
+		panic(err)
+	}
+	return tlog.Tree{N: int64(len(s.records)), Hash: th}
+}

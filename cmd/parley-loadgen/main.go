@@ -1,0 +1,241 @@
+// Command parley-loadgen fills a parley store with synthetic call records (encrypted and
+// blind-indexed exactly as parley stores them) and measures lookup by number and the
+// privilege sweep, at the scale of the 2015 leak (70 million records). See BENCHMARKS.md.
+//
+//	go run ./cmd/parley-loadgen -calls 1000000
+//	go run ./cmd/parley-loadgen -calls 1000000 -db 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	mrand "math/rand/v2"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver for the scratch schema
+
+	"parley.dev/parley"
+	"parley.dev/parley/fieldcrypt"
+	"parley.dev/parley/postgres"
+	"parley.dev/parley/sqlite"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := Run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "parley-loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+// Config is what one run generates and measures.
+type Config struct {
+	Calls   int    // call records to generate
+	Numbers int    // distinct called numbers (the leak: 70M records, 1.3M numbers)
+	Lookups int    // random numbers looked up
+	Sweeps  int    // numbers run through the privilege sweep
+	Workers int    // concurrent inserters
+	DB      string // "" (SQLite in Dir), or a postgres:// DSN
+	Dir     string // where the SQLite file goes ("" = a temporary directory)
+}
+
+// Run parses flags, generates and measures, printing one line per figure.
+func Run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("parley-loadgen", flag.ContinueOnError)
+	var c Config
+	fs.IntVar(&c.Calls, "calls", 100_000, "call records to generate")
+	fs.IntVar(&c.Numbers, "numbers", 0, "distinct numbers (default calls/54, as in the leak)")
+	fs.IntVar(&c.Lookups, "lookups", 1000, "lookups by number to time")
+	fs.IntVar(&c.Sweeps, "sweeps", 100, "privilege sweeps to time")
+	fs.IntVar(&c.Workers, "workers", 4, "concurrent inserters")
+	fs.StringVar(&c.DB, "db", "", "postgres:// DSN (default SQLite)")
+	fs.StringVar(&c.Dir, "dir", "", "directory for the SQLite file (default temporary)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if c.Calls < 1 || c.Lookups < 1 || c.Sweeps < 0 || c.Workers < 1 {
+		return fmt.Errorf("-calls, -lookups and -workers must be positive")
+	}
+	if c.Numbers == 0 {
+		c.Numbers = max(c.Calls/54, 10)
+	}
+	return Generate(ctx, c, out)
+}
+
+// Generate runs the whole benchmark.
+func Generate(ctx context.Context, c Config, out io.Writer) error {
+	key := func() []byte { k := make([]byte, 32); rand.Read(k); return k }
+	fc, err := fieldcrypt.New(key(), key())
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var store parley.Store
+	if strings.HasPrefix(c.DB, "postgres") {
+		dsn, drop, err := scratchSchema(ctx, c.DB)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		store, err = postgres.Open(ctx, dsn, fc, logger)
+		if err != nil {
+			return err
+		}
+	} else {
+		dir := c.Dir
+		if dir == "" {
+			if dir, err = os.MkdirTemp("", "parley-loadgen-"); err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+		}
+		if store, err = sqlite.Open(ctx, filepath.Join(dir, "parley.db"), fc, logger); err != nil {
+			return err
+		}
+	}
+	defer store.Close()
+
+	facility := fmt.Sprintf("lg%d", time.Now().UnixNano()%1e9)
+	if err := store.CreateFacility(ctx, &parley.Facility{ID: facility, Name: "Load", Type: parley.FacilityPrison, ADP: 5000}); err != nil {
+		return err
+	}
+	numbers := make([]parley.Number, c.Numbers)
+	for i := range numbers {
+		numbers[i] = parley.Number(fmt.Sprintf("+1%03d555%04d", 201+i/10000%700, i%10000))
+	}
+	fmt.Fprintf(out, "generating %d call records to %d numbers (%s)\n", c.Calls, c.Numbers, backend(c.DB))
+	start := time.Now()
+	if err := insert(ctx, store, facility, numbers, c); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	fmt.Fprintf(out, "insert: %d records in %s = %.0f records/s\n", c.Calls, elapsed.Round(time.Millisecond), float64(c.Calls)/elapsed.Seconds())
+
+	r := mrand.New(mrand.NewPCG(1, 2))
+	lat := make([]time.Duration, 0, c.Lookups)
+	found := 0
+	for range c.Lookups {
+		n := numbers[r.IntN(len(numbers))]
+		t0 := time.Now()
+		calls, err := store.FindCalls(ctx, parley.CallFilter{Number: n, Limit: parley.MaxCallResults})
+		if err != nil {
+			return err
+		}
+		lat = append(lat, time.Since(t0))
+		found += len(calls)
+	}
+	fmt.Fprintf(out, "lookup by number: %s (%.1f records per number)\n", summary(lat), float64(found)/float64(c.Lookups))
+
+	lat = lat[:0]
+	marked := 0
+	for range c.Sweeps {
+		n := numbers[r.IntN(len(numbers))]
+		t0 := time.Now()
+		k, err := store.MarkCallsPrivileged(ctx, n)
+		if err != nil {
+			return err
+		}
+		if _, err := store.FindRecordingsByNumber(ctx, n); err != nil {
+			return err
+		}
+		lat = append(lat, time.Since(t0))
+		marked += k
+	}
+	if c.Sweeps > 0 {
+		fmt.Fprintf(out, "privilege sweep (mark calls + find recordings): %s (%d calls marked)\n", summary(lat), marked)
+	}
+	return nil
+}
+
+// scratchSchema creates a schema of its own on the PostgreSQL server, so a run never writes
+// into a database's public schema, and returns a DSN using it and a function that drops it.
+func scratchSchema(ctx context.Context, dsn string) (string, func(), error) {
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return "", nil, err
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "parley_loadgen_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	drop := func() {
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "search_path=" + schema, drop, nil
+}
+
+func backend(db string) string {
+	if strings.HasPrefix(db, "postgres") {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// insert writes c.Calls records from c.Workers goroutines.
+func insert(ctx context.Context, store parley.Store, facility string, numbers []parley.Number, c Config) error {
+	var wg sync.WaitGroup
+	errc := make(chan error, c.Workers)
+	per := (c.Calls + c.Workers - 1) / c.Workers
+	base := time.Date(2011, 12, 1, 0, 0, 0, 0, time.UTC)
+	span := int64(2.5 * 365 * 24 * 3600)
+	for w := range c.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := mrand.New(mrand.NewPCG(uint64(w), 7))
+			for i := w * per; i < min((w+1)*per, c.Calls); i++ {
+				inmate, _ := rand.Int(rand.Reader, big.NewInt(int64(max(c.Calls/1000, 1))))
+				call := &parley.CallRecord{
+					FacilityID: facility, InmateID: fmt.Sprintf("I%07d", inmate.Int64()), InmateName: "Synthetic Person",
+					Number: numbers[r.IntN(len(numbers))], StartedAt: base.Add(time.Duration(r.Int64N(span)) * time.Second),
+					Duration: time.Duration(r.IntN(900)) * time.Second, Status: parley.CallCompleted,
+					Recording: parley.RecordingNone, Source: "loadgen",
+				}
+				if err := store.CreateCall(ctx, call); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	return <-errc
+}
+
+// summary formats mean, median and 99th percentile.
+func summary(d []time.Duration) string {
+	if len(d) == 0 {
+		return "no samples"
+	}
+	slices.Sort(d)
+	var sum time.Duration
+	for _, x := range d {
+		sum += x
+	}
+	return fmt.Sprintf("mean %s p50 %s p99 %s over %d", (sum / time.Duration(len(d))).Round(time.Microsecond),
+		d[len(d)/2].Round(time.Microsecond), d[len(d)*99/100].Round(time.Microsecond), len(d))
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"strconv"
+
+	"parley.dev/parley"
+	"parley.dev/parley/phone"
+)
+
+func init() {
+	register("block add", "block add --facility ID (--number NUMBER | --prefix +1900) [--region US]", func(ctx context.Context, m *Main, args []string) error {
+		return runBlock(ctx, m, args, true)
+	})
+	register("block remove", "block remove --facility ID (--number NUMBER | --prefix +1900) [--region US]", func(ctx context.Context, m *Main, args []string) error {
+		return runBlock(ctx, m, args, false)
+	})
+	register("block list", "block list --facility ID [--json]", runBlockList)
+}
+
+// runBlock blocks (add) or unblocks a number or a prefix at a facility.
+func runBlock(ctx context.Context, m *Main, args []string, add bool) error {
+	verb := "remove"
+	if add {
+		verb = "add"
+	}
+	fs := m.flags("block " + verb)
+	df := m.addDataFlags(fs)
+	facility := fs.String("facility", "", "facility id")
+	raw := fs.String("number", "", "phone number to block")
+	prefix := fs.String("prefix", "", "E.164 prefix to block, e.g. +1900")
+	region := fs.String("region", "US", "region for numbers without a country code")
+	if _, err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	if err := need("facility", *facility); err != nil {
+		return err
+	}
+	if (*raw == "") == (*prefix == "") {
+		return usageError("give exactly one of --number and --prefix")
+	}
+	var n parley.Number
+	if *raw != "" {
+		var err error
+		if n, err = phone.Normalize(*raw, *region); err != nil {
+			return parley.WrapError("--number", parley.KindInvalid, err)
+		}
+	} else if !validBlockPrefix(*prefix) {
+		return parley.Errorf("--prefix", parley.KindInvalid, "must be '+' and 1 to 15 digits, not starting with 0")
+	}
+	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
+		if _, err := e.store.FindFacility(ctx, *facility); err != nil {
+			return err
+		}
+		object, what := "prefix:"+*prefix, "prefix "+*prefix
+		if n != "" {
+			object, what = e.numberObject(n), "number "+n.Redacted()
+		}
+		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "block." + verb,
+			Object: object, Outcome: parley.OutcomeOK, Detail: "facility " + *facility}); err != nil {
+			return err
+		}
+		var err error
+		switch {
+		case n != "" && add:
+			err = e.store.AddBlockedNumber(ctx, *facility, n)
+		case n != "":
+			err = e.store.RemoveBlockedNumber(ctx, *facility, n)
+		case add:
+			err = e.store.AddBlockedPrefix(ctx, *facility, *prefix)
+		default:
+			err = e.store.RemoveBlockedPrefix(ctx, *facility, *prefix)
+		}
+		if err != nil {
+			return err
+		}
+		if add {
+			m.printf("%s blocked at facility %s\n", what, *facility)
+		} else {
+			m.printf("%s unblocked at facility %s\n", what, *facility)
+		}
+		return nil
+	})
+}
+
+// validBlockPrefix reports whether p is '+' then 1 to 15 digits, the first not 0.
+func validBlockPrefix(p string) bool {
+	if len(p) < 2 || len(p) > 16 || p[0] != '+' || p[1] == '0' {
+		return false
+	}
+	for _, c := range p[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// blocksView is the --json form of 'block list'.
+type blocksView struct {
+	Numbers  []string `json:"numbers"`
+	Prefixes []string `json:"prefixes"`
+}
+
+// runBlockList prints a facility's blocked numbers and prefixes. Reading numbers is audited.
+func runBlockList(ctx context.Context, m *Main, args []string) error {
+	fs := m.flags("block list")
+	df := m.addDataFlags(fs)
+	facility := fs.String("facility", "", "facility id")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	if err := need("facility", *facility); err != nil {
+		return err
+	}
+	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
+		if _, err := e.store.FindFacility(ctx, *facility); err != nil {
+			return err
+		}
+		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "block.list",
+			Object: "facility:" + *facility, Outcome: parley.OutcomeOK}); err != nil {
+			return err
+		}
+		b, err := e.store.FacilityBlocks(ctx, *facility)
+		if err != nil {
+			return err
+		}
+		v := blocksView{Numbers: []string{}, Prefixes: []string{}}
+		var rows [][]string
+		for _, n := range b.Numbers {
+			v.Numbers = append(v.Numbers, string(n))
+			rows = append(rows, []string{"number", string(n)})
+		}
+		for _, p := range b.Prefixes {
+			v.Prefixes = append(v.Prefixes, p)
+			rows = append(rows, []string{"prefix", p})
+		}
+		if *asJSON {
+			return m.writeJSON(v)
+		}
+		if err := m.table([]string{"KIND", "VALUE"}, rows); err != nil {
+			return err
+		}
+		m.printf("%s block(s)\n", strconv.Itoa(len(rows)))
+		return nil
+	})
+}

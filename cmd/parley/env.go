@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"parley.dev/parley"
+	"parley.dev/parley/audit"
+	"parley.dev/parley/fieldcrypt"
+	"parley.dev/parley/file"
+	"parley.dev/parley/keydir"
+	"parley.dev/parley/legacy"
+	"parley.dev/parley/postgres"
+	"parley.dev/parley/privilege"
+	"parley.dev/parley/records"
+	"parley.dev/parley/sqldb"
+	"parley.dev/parley/sqlite"
+	"parley.dev/parley/vault"
+)
+
+// dataFlags are the flags every data-touching command takes, with the same defaults as
+// serve: --data (PARLEY_DATA, default ./parley-data), --keys (PARLEY_KEYS, default a
+// sibling of --data), --db (PARLEY_DB, default SQLite inside --data).
+type dataFlags struct {
+	data, keys, db string
+}
+
+func (m *Main) addDataFlags(fs *flag.FlagSet) *dataFlags {
+	df := &dataFlags{}
+	def := func(env, fallback string) string {
+		if v := m.Getenv(env); v != "" {
+			return v
+		}
+		return fallback
+	}
+	fs.StringVar(&df.data, "data", def("PARLEY_DATA", "parley-data"), "data directory (database, vault)")
+	fs.StringVar(&df.keys, "keys", def("PARLEY_KEYS", ""), "key directory, never inside --data (default: sibling of --data)")
+	fs.StringVar(&df.db, "db", def("PARLEY_DB", ""), "postgres://… DSN (default: SQLite in --data)")
+	return df
+}
+
+// env is everything a data-touching command needs, opened in dependency order.
+type env struct {
+	logger   *slog.Logger
+	keys     *keydir.Dir
+	cipher   *fieldcrypt.Cipher
+	store    parley.Store
+	db       *sqldb.DB // the same database as store, for the ledger and facility rates
+	blobs    *file.Store
+	audit    *audit.Log
+	vault    *vault.Vault
+	registry *privilege.Registry
+	searcher *records.Searcher
+	verifier note.Verifier
+	dataDir  string
+	clock    func() time.Time
+	postgres bool
+}
+
+func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
+	const op = "open"
+	logger := m.logger()
+	data, err := filepath.Abs(df.data)
+	if err != nil {
+		return nil, parley.WrapError(op, parley.KindInvalid, err)
+	}
+	keysDir := df.keys
+	if keysDir == "" {
+		keysDir = keydir.DefaultFor(data)
+	}
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return nil, parley.WrapError(op, parley.KindInvalid, err)
+	}
+	if err := keydir.CheckApart(data, keysDir); err != nil {
+		return nil, err
+	}
+	e := &env{logger: logger, dataDir: data, clock: m.Now, postgres: strings.HasPrefix(df.db, "postgres")}
+	defer func() {
+		if err != nil {
+			e.Close()
+		}
+	}()
+	if e.keys, err = keydir.Open(keysDir, logger); err != nil {
+		return nil, err
+	}
+	fieldKey, err := e.keys.Secret(ctx, "field")
+	if err != nil {
+		return nil, err
+	}
+	indexKey, err := e.keys.Secret(ctx, "index")
+	if err != nil {
+		return nil, err
+	}
+	if e.cipher, err = fieldcrypt.New(fieldKey, indexKey); err != nil {
+		return nil, err
+	}
+	switch {
+	case df.db == "" || strings.HasPrefix(df.db, "sqlite:"):
+		path := strings.TrimPrefix(df.db, "sqlite:")
+		if path == "" {
+			path = filepath.Join(data, "parley.db")
+		}
+		e.db, err = sqlite.Open(ctx, path, e.cipher, logger)
+	case strings.HasPrefix(df.db, "postgres://"), strings.HasPrefix(df.db, "postgresql://"):
+		e.db, err = postgres.Open(ctx, df.db, e.cipher, logger)
+	default:
+		return nil, usageError("--db must be empty (SQLite), sqlite:PATH or postgres://…")
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.store = e.db
+	if e.blobs, err = file.Open(filepath.Join(data, "vault")); err != nil {
+		return nil, err
+	}
+	seed, err := e.keys.Secret(ctx, "audit-signer-seed")
+	if err != nil {
+		return nil, err
+	}
+	signer, verifierKey, err := audit.SignerFromSeed(audit.DefaultKeyName, seed)
+	if err != nil {
+		return nil, err
+	}
+	if e.verifier, err = note.NewVerifier(verifierKey); err != nil {
+		return nil, parley.WrapError(op, parley.KindInternal, err)
+	}
+	e.audit = audit.New(e.store, signer, e.verifier, audit.Options{
+		Now: m.Now, Logger: logger, CheckpointFile: filepath.Join(data, "audit.checkpoint"),
+	})
+	// The registry destroys recordings through the vault, and the vault asks the registry
+	// before recording: the closure breaks the cycle.
+	e.registry = privilege.New(e.store, privilege.DestroyerFunc(func(ctx context.Context, ids []string, reason string) (int, error) {
+		return e.vault.Destroy(ctx, ids, reason)
+	}), e.audit, logger)
+	if e.vault, err = vault.New(vault.Config{
+		Store: e.store, Blobs: e.blobs, PeriodKeys: e.keys, Gate: e.registry,
+		Auditor: e.audit, Logger: logger, Now: m.Now,
+	}); err != nil {
+		return nil, err
+	}
+	e.searcher = &records.Searcher{Calls: e.store, Auditor: e.audit, Digest: e.cipher.BlindIndex}
+	return e, nil
+}
+
+// Close releases the database.
+func (e *env) Close() error {
+	if e.store != nil {
+		return e.store.Close()
+	}
+	return nil
+}
+
+// withEnv opens the environment, runs fn with the operator as actor, and closes it.
+func (m *Main) withEnv(ctx context.Context, df *dataFlags, fn func(ctx context.Context, e *env) error) error {
+	e, err := m.openEnv(ctx, df)
+	if err != nil {
+		return err
+	}
+	err = fn(m.actorContext(ctx), e)
+	return errors.Join(err, e.Close())
+}
+
+// need returns a usage error when a required flag is empty.
+func need(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			return usageError("--%s is required", pairs[i])
+		}
+	}
+	return nil
+}
+
+// printf writes to stdout, ignoring errors (a closed stdout is not the command's failure).
+func (m *Main) printf(format string, args ...any) { fmt.Fprintf(m.Stdout, format, args...) }
+
+// now is the clock every service of this environment shares.
+func (e *env) now() time.Time { return e.clock() }
+
+// checkpointFile is where each new signed audit checkpoint is also written, outside the
+// database, so truncating the database's log is caught by `audit verify`.
+func (e *env) checkpointFile() string { return filepath.Join(e.dataDir, "audit.checkpoint") }
+
+// importer returns the legacy importer wired to this environment's vault and registry.
+func (e *env) importer(region string) *legacy.Importer {
+	record := legacy.RecorderFunc(func(ctx context.Context, callID string, p parley.CallParties, class parley.RecordClass) (legacy.RecordingWriter, parley.RecordVerdict, error) {
+		rec, verdict, err := e.vault.Record(ctx, callID, p, class)
+		if rec == nil { // never hand back a typed nil inside the interface
+			return nil, verdict, err
+		}
+		return rec, verdict, err
+	})
+	return &legacy.Importer{Store: e.store, Gate: e.registry, Recorder: record, Auditor: e.audit,
+		Logger: e.logger, DefaultRegion: region}
+}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"parley.dev/parley"
+	"parley.dev/parley/policy"
+)
+
+func init() {
+	register("facility rules", "facility rules [show] --facility ID [--hours 'mon-fri 08:00-22:00,sat-sun 09:00-21:00'] "+
+		"[--max-call 15m] [--min-gap 5m] [--monthly-quota 600m] [--max-concurrent N] [--open-dialing[=false]] "+
+		"[--lockdown on|off] [--pin-failures N --pin-lockout 30m] [--json]", runFacilityRules)
+}
+
+// runFacilityRules sets a facility's call rules, or with "show" prints them. Flags not given
+// keep their current value; a facility without rules needs --hours and --max-call. The
+// rules are validated (windows well formed and not overlapping, lengths within bounds)
+// before anything is audited or written.
+func runFacilityRules(ctx context.Context, m *Main, args []string) error {
+	if len(args) > 0 && args[0] == "show" {
+		return runFacilityRulesShow(ctx, m, args[1:])
+	}
+	fs := m.flags("facility rules")
+	df := m.addDataFlags(fs)
+	facility := fs.String("facility", "", "facility id")
+	hours := fs.String("hours", "", "calling hours, e.g. 'mon-fri 08:00-22:00,sat-sun 09:00-21:00'")
+	maxCall := fs.Duration("max-call", 0, "longest call, e.g. 15m")
+	minGap := fs.Duration("min-gap", 0, "least time between an inmate's calls")
+	quota := fs.Duration("monthly-quota", 0, "talk time per inmate per month, e.g. 600m (0: unlimited)")
+	maxConc := fs.Int("max-concurrent", 0, "most calls at once at the facility (0: no limit)")
+	open := fs.Bool("open-dialing", false, "allow numbers not on the inmate's list")
+	lockdown := fs.String("lockdown", "", "on or off")
+	pinFailures := fs.Int("pin-failures", 0, "wrong PINs before a lockout (0: never lock)")
+	pinLockout := fs.Duration("pin-lockout", 0, "how long a PIN or phone stays locked")
+	if _, err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	if err := need("facility", *facility); err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !anySet(set, "hours", "max-call", "min-gap", "monthly-quota",
+		"max-concurrent", "open-dialing", "lockdown", "pin-failures", "pin-lockout") {
+		return usageError("nothing to change: give at least one rule flag, or use 'facility rules show'")
+	}
+	if set["lockdown"] && *lockdown != "on" && *lockdown != "off" {
+		return usageError("--lockdown must be on or off")
+	}
+	var week policy.Week
+	if set["hours"] {
+		var err error
+		if week, err = parseHours(*hours); err != nil {
+			return err
+		}
+	}
+	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
+		f, err := e.store.FindFacility(ctx, *facility)
+		if err != nil {
+			return err
+		}
+		r, err := e.db.CallRules(ctx, f.ID)
+		switch {
+		case parley.IsKind(err, parley.KindNotFound):
+			if !set["hours"] || !set["max-call"] {
+				return usageError("facility %s has no rules yet: --hours and --max-call are required", f.ID)
+			}
+			r = policy.Rules{FacilityID: f.ID, Timezone: f.Timezone}
+		case err != nil:
+			return err
+		}
+		if set["hours"] {
+			r.Hours = week
+		}
+		durations := map[string]*time.Duration{"max-call": &r.MaxCallLength, "min-gap": &r.MinGap,
+			"monthly-quota": &r.MonthlyQuota, "pin-lockout": &r.PINLockout}
+		values := map[string]time.Duration{"max-call": *maxCall, "min-gap": *minGap, "monthly-quota": *quota, "pin-lockout": *pinLockout}
+		for name, p := range durations {
+			if set[name] {
+				*p = values[name]
+			}
+		}
+		if set["max-concurrent"] {
+			r.MaxConcurrent = *maxConc
+		}
+		if set["open-dialing"] {
+			r.OpenDialing = *open
+		}
+		if set["lockdown"] {
+			r.Lockdown, r.LockdownUntil = *lockdown == "on", time.Time{}
+		}
+		if set["pin-failures"] {
+			r.PINMaxFailures = *pinFailures
+		}
+		if err := r.Validate(); err != nil {
+			return err
+		}
+		var changed []string
+		for name := range set {
+			if name != "facility" && name != "data" && name != "keys" && name != "db" {
+				changed = append(changed, name)
+			}
+		}
+		slices.Sort(changed)
+		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "facility.rules",
+			Object: "facility:" + f.ID, Outcome: parley.OutcomeOK, Detail: "set " + strings.Join(changed, ",")}); err != nil {
+			return err
+		}
+		if err := e.db.SetCallRules(ctx, r); err != nil {
+			return err
+		}
+		m.printf("facility %s call rules set\n", f.ID)
+		return nil
+	})
+}
+
+func anySet(set map[string]bool, names ...string) bool {
+	for _, n := range names {
+		if set[n] {
+			return true
+		}
+	}
+	return false
+}
+
+// runFacilityRulesShow prints a facility's call rules. Blocked numbers are counted, never
+// shown (see 'block list').
+func runFacilityRulesShow(ctx context.Context, m *Main, args []string) error {
+	fs := m.flags("facility rules show")
+	df := m.addDataFlags(fs)
+	facility := fs.String("facility", "", "facility id")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	if err := need("facility", *facility); err != nil {
+		return err
+	}
+	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
+		r, err := e.db.CallRules(ctx, *facility)
+		if err != nil {
+			return err
+		}
+		v := viewRules(r)
+		if *asJSON {
+			return m.writeJSON(v)
+		}
+		m.printf("facility:        %s (%s)\n", v.Facility, v.Timezone)
+		m.printf("hours:           %s\n", formatHours(r.Hours))
+		m.printf("max call:        %s\nmin gap:         %s\nmonthly quota:   %s\n", v.MaxCall, v.MinGap, v.MonthlyQuota)
+		m.printf("max concurrent:  %d\nopen dialing:    %t\nlockdown:        %t\n", v.MaxConcurrent, v.OpenDialing, v.Lockdown)
+		m.printf("pin lockout:     %d failures, %s\n", v.PINMaxFailures, v.PINLockout)
+		m.printf("blocked:         %d number(s), prefixes %s\n", v.BlockedNumbers, fmt.Sprint(v.BlockedPrefixes))
+		return nil
+	})
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"flag"
+	"time"
+
+	"parley.dev/parley"
+	"parley.dev/parley/billing"
+	"parley.dev/parley/ledger"
+	"parley.dev/parley/phone"
+	"parley.dev/parley/rates"
+)
+
+// caps returns the FCC caps parley enforces: the data file named by PARLEY_CAPS if set (a
+// newer file an operator installed), else the one built into the binary.
+func (m *Main) caps() (*rates.Caps, error) {
+	if path := m.Getenv("PARLEY_CAPS"); path != "" {
+		return rates.LoadFile(path)
+	}
+	return rates.Default()
+}
+
+// books returns the ledger service over the environment's database and clock.
+func (e *env) books() *ledger.Books {
+	return ledger.NewBooks(e.db.Ledger(), ledger.DefaultSystemAccounts(), e.clock)
+}
+
+// holderFlags name a paying account: the prepaid account of a called number, or the
+// debit account of an inmate at a facility.
+type holderFlags struct {
+	number, inmate, facility, region string
+}
+
+func addHolderFlags(fs *flag.FlagSet) *holderFlags {
+	h := &holderFlags{}
+	fs.StringVar(&h.number, "number", "", "called number: its prepaid account")
+	fs.StringVar(&h.inmate, "inmate", "", "inmate id: their debit account (with --facility)")
+	fs.StringVar(&h.facility, "facility", "", "facility of --inmate")
+	fs.StringVar(&h.region, "region", "US", "region for numbers without a country code")
+	return h
+}
+
+// check rejects a missing or ambiguous account choice (a usage error).
+func (h *holderFlags) check() error {
+	switch {
+	case h.number == "" && h.inmate == "":
+		return usageError("give --number, or --inmate with --facility")
+	case h.number != "" && h.inmate != "":
+		return usageError("give --number or --inmate, not both")
+	case h.inmate != "" && h.facility == "":
+		return usageError("--inmate needs --facility")
+	}
+	return nil
+}
+
+// payingAccount is a family's account as the CLI names it: the ledger account (whose id
+// and holder are keyed digests, never the number or inmate id) and a label safe to print.
+type payingAccount struct {
+	ledger.Account
+	label string
+}
+
+// resolve returns the account the flags name. The holder reference is the hex of the
+// field cipher's blind index of the number (column "number") or of facility NUL inmate id
+// (column "inmate_id"), the same digests the other tables search by; the account id is a
+// prefix of it. An inmate must be registered at the facility.
+func (h *holderFlags) resolve(ctx context.Context, e *env) (payingAccount, error) {
+	if h.number != "" {
+		n, err := phone.Normalize(h.number, h.region)
+		if err != nil {
+			return payingAccount{}, err
+		}
+		holder := hex.EncodeToString(e.cipher.BlindIndex("number", []byte(n)))
+		return payingAccount{ledger.Account{ID: "prepaid-" + holder[:32], Kind: ledger.Prepaid, Holder: holder, Active: true},
+			"prepaid account of number " + n.Redacted()}, nil
+	}
+	if err := parley.ValidateID(h.inmate); err != nil {
+		return payingAccount{}, parley.WrapError("--inmate", parley.KindInvalid, err)
+	}
+	if _, err := e.store.FindInmate(ctx, h.facility, h.inmate); err != nil {
+		return payingAccount{}, err
+	}
+	holder := hex.EncodeToString(e.cipher.BlindIndex("inmate_id", []byte(h.facility+"\x00"+h.inmate)))
+	return payingAccount{ledger.Account{ID: "inmate-" + holder[:32], Kind: ledger.InmateDebit, Holder: holder, Active: true},
+		"debit account of an inmate at facility " + h.facility}, nil
+}
+
+// existing returns the named account if it exists, or a KindNotFound error that names no
+// one.
+func (h *holderFlags) existing(ctx context.Context, e *env) (payingAccount, error) {
+	a, err := h.resolve(ctx, e)
+	if err != nil {
+		return payingAccount{}, err
+	}
+	stored, err := e.db.Ledger().Account(ctx, a.ID)
+	if parley.IsKind(err, parley.KindNotFound) {
+		return payingAccount{}, parley.Errorf("account", parley.KindNotFound, "no account: the %s has never had a deposit", a.label)
+	}
+	if err != nil {
+		return payingAccount{}, err
+	}
+	a.Account = stored
+	return a, nil
+}
+
+// parseDay parses --name as a calendar date (YYYY-MM-DD); empty gives def.
+func parseDay(name, s string, def time.Time) (time.Time, error) {
+	if s == "" {
+		return def, nil
+	}
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, usageError("--%s must be a date like 2026-04-06", name)
+	}
+	return d, nil
+}
+
+// parseBound parses a statement bound: a date (midnight UTC) or an RFC 3339 time.
+func parseBound(name, s string) (time.Time, error) {
+	if len(s) == len(time.DateOnly) {
+		return parseDay(name, s, time.Time{})
+	}
+	return parseTime(name, s)
+}
+
+// facilityDay finds a facility and, when day is zero, defaults it to today in the facility's
+// time zone: the day a rate takes effect or a cap is looked up for.
+func (e *env) facilityDay(ctx context.Context, id string, day time.Time) (*parley.Facility, time.Time, error) {
+	f, err := e.store.FindFacility(ctx, id)
+	if err != nil {
+		return nil, day, err
+	}
+	if day.IsZero() {
+		local, err := billing.InZone(e.now(), f)
+		if err != nil {
+			return nil, day, err
+		}
+		day = rates.Day(local)
+	}
+	return f, day, nil
+}

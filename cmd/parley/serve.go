@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"parley.dev/parley/sip"
+)
+
+func init() {
+	register("serve", "serve [--data DIR] [--keys DIR] [--db postgres://…] [--http ADDR] [--retention-every DURATION] [--sip ADDR --trunk URI [--rtp-ports LO-HI] [--media-ip IP]]", runServe)
+}
+
+// runServe runs parley: the HTTP health endpoint, the background jobs (recovery of
+// recordings whose writer died, sweeping of superseded period keys, retention) and, with
+// --sip, the SIP B2BUA (package sip) wired to the store, the call policy and the vault.
+// The trusted gateways are read from the database at start-up.
+func runServe(ctx context.Context, m *Main, args []string) error {
+	fs := m.flags("serve")
+	df := m.addDataFlags(fs)
+	addr := fs.String("http", "127.0.0.1:8080", "HTTP listen address")
+	every := fs.Duration("retention-every", time.Hour, "how often the retention job runs")
+	sipAddr := fs.String("sip", "", "SIP UDP listen address, e.g. 127.0.0.1:5060 (empty: no SIP)")
+	trunk := fs.String("trunk", "", "SIP trunk URI outbound calls go to, e.g. sip:198.51.100.1:5060 (required with --sip)")
+	rtpPorts := fs.String("rtp-ports", "20000-29999", "RTP port range LO-HI")
+	mediaIP := fs.String("media-ip", "", "IP address put in SDP (default: the IP of --sip)")
+	if _, err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	if *every < time.Second {
+		return usageError("--retention-every must be at least 1s")
+	}
+	var sipCfg *sip.Config
+	if *sipAddr != "" {
+		cfg, err := sipConfig(*sipAddr, *trunk, *rtpPorts, *mediaIP)
+		if err != nil {
+			return err
+		}
+		sipCfg = &cfg
+	} else if *trunk != "" || *mediaIP != "" {
+		return usageError("--trunk and --media-ip need --sip")
+	}
+	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
+		log := e.logger
+		// A recording still "writing" at start-up lost its writer. With SQLite this node is
+		// the only writer; with PostgreSQL other nodes may be mid-call, so leave recent ones.
+		cutoff := e.now()
+		if e.postgres {
+			cutoff = cutoff.Add(-6 * time.Hour)
+		}
+		if n, err := e.vault.Recover(ctx, cutoff); err != nil {
+			return err
+		} else if n > 0 {
+			log.Info("recovered interrupted recordings", "count", n)
+		}
+		if n, err := e.vault.SweepKeys(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			log.Info("destroyed superseded period keys", "count", n)
+		}
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: e.healthHandler(), ReadHeaderTimeout: 5 * time.Second}
+		jobs, stopJobs := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); e.retentionJob().Loop(jobs, *every) }()
+		// The store closes when this function returns: stop the jobs first.
+		defer wg.Wait()
+		defer stopJobs()
+		log.Info("parley serving", "http", ln.Addr().String(), "data", e.dataDir)
+		if m.Ready != nil {
+			m.Ready <- ln.Addr().String()
+		}
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(ln) }()
+		var sipSrv *sip.Server
+		if sipCfg != nil {
+			if sipSrv, err = e.startSIP(ctx, *sipCfg); err != nil {
+				srv.Close()
+				return err
+			}
+			log.Info("parley serving SIP", "udp", sipSrv.UDPAddr().String())
+			if m.SIPReady != nil {
+				m.SIPReady <- sipSrv.UDPAddr().String()
+			}
+		}
+		select {
+		case err = <-errc:
+		case <-ctx.Done():
+		}
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		// SIP first: its calls write call records and recordings, so it stops before the
+		// store closes (when this function returns).
+		var sipErr error
+		if sipSrv != nil {
+			sipErr = sipSrv.Shutdown(shutdown)
+		}
+		if err == nil {
+			err = srv.Shutdown(shutdown)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		log.Info("parley stopped")
+		return errors.Join(err, sipErr)
+	})
+}
+
+// healthHandler serves /healthz: 200 when the database and the audit log answer.
+func (e *env) healthHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		status, code := "ok", http.StatusOK
+		if _, err := e.store.AuditSize(r.Context()); err != nil {
+			status, code = "database unavailable", http.StatusServiceUnavailable
+		}
+		w.WriteHeader(code)
+		json.NewEncoder(w).Encode(map[string]string{"status": status})
+	})
+	return mux
+}
+
+// sipConfig checks the SIP flags of serve and returns the server's configuration (without
+// gateways, which come from the database).
+func sipConfig(addr, trunk, ports, mediaIP string) (sip.Config, error) {
+	cfg := sip.Config{UDPAddr: addr, Trunk: trunk}
+	if trunk == "" {
+		return cfg, usageError("--trunk is required with --sip")
+	}
+	if !strings.HasPrefix(trunk, "sip:") {
+		return cfg, usageError("--trunk must be a sip: URI")
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return cfg, usageError("--sip must be HOST:PORT")
+	}
+	lo, hi, ok := strings.Cut(ports, "-")
+	var err1, err2 error
+	cfg.RTPPortMin, err1 = strconv.Atoi(strings.TrimSpace(lo))
+	cfg.RTPPortMax, err2 = strconv.Atoi(strings.TrimSpace(hi))
+	if !ok || err1 != nil || err2 != nil || cfg.RTPPortMin <= 0 || cfg.RTPPortMax > 65535 || cfg.RTPPortMax <= cfg.RTPPortMin {
+		return cfg, usageError("--rtp-ports must be LO-HI with 0 < LO < HI <= 65535")
+	}
+	if mediaIP != "" {
+		ip, err := netip.ParseAddr(mediaIP)
+		if err != nil || ip.IsUnspecified() {
+			return cfg, usageError("--media-ip must be an IP address")
+		}
+		cfg.MediaIP = ip.Unmap()
+	}
+	return cfg, nil
+}
+
+// startSIP starts the SIP server with this environment's adapters and gateways.
+func (e *env) startSIP(ctx context.Context, cfg sip.Config) (*sip.Server, error) {
+	gws, err := e.sipGateways(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(gws) == 0 {
+		e.logger.Warn("no SIP gateways configured: every INVITE will be refused (see 'facility gateway')")
+	}
+	cfg.Gateways = gws
+	s, err := sip.New(cfg, e.sipDeps())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Start(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}

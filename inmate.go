@@ -1,0 +1,54 @@
+package parley
+
+import (
+	"context"
+	"time"
+)
+
+// Inmate is an incarcerated person at a facility. The id (a booking or DOC number) and name
+// are personal data: stores keep them encrypted, and find inmates by a blind index of the id.
+type Inmate struct {
+	FacilityID string
+	ID         string // booking / DOC number, unique within the facility
+	Name       string
+	// PINHash is the encoded argon2id hash of the inmate's PIN (see the pin package); the
+	// PIN itself is never stored.
+	PINHash string
+	// DoNotRecord marks every call of this inmate as never to be recorded or monitored.
+	DoNotRecord bool
+	CreatedAt   time.Time
+}
+
+// InmateService stores inmates.
+type InmateService interface {
+	// CreateInmate stores a new inmate. Returns KindNotFound if the facility does not exist
+	// and KindConflict if the inmate id exists at that facility.
+	CreateInmate(ctx context.Context, in *Inmate) error
+	// FindInmate returns the inmate, or KindNotFound.
+	FindInmate(ctx context.Context, facilityID, inmateID string) (*Inmate, error)
+	// ListInmates returns the inmates of a facility (order unspecified: ids are encrypted).
+	ListInmates(ctx context.Context, facilityID string) ([]*Inmate, error)
+	// SetInmateDoNotRecord sets or clears the inmate's do-not-record flag.
+	SetInmateDoNotRecord(ctx context.Context, facilityID, inmateID string, dnr bool) error
+}
+
+// Device is a facility phone, kiosk or gateway port. A device flagged do-not-record (a phone
+// in an attorney booth, say) is never recorded.
+type Device struct {
+	FacilityID  string
+	ID          string
+	Name        string
+	DoNotRecord bool
+	CreatedAt   time.Time
+}
+
+// DeviceService stores devices.
+type DeviceService interface {
+	// CreateDevice stores a new device. KindNotFound if the facility does not exist,
+	// KindConflict if the id exists at that facility.
+	CreateDevice(ctx context.Context, d *Device) error
+	// FindDevice returns the device, or KindNotFound.
+	FindDevice(ctx context.Context, facilityID, deviceID string) (*Device, error)
+	// SetDeviceDoNotRecord sets or clears the device's do-not-record flag.
+	SetDeviceDoNotRecord(ctx context.Context, facilityID, deviceID string, dnr bool) error
+}

@@ -1,0 +1,251 @@
+package storetest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"parley.dev/parley"
+)
+
+func call(facilityID, inmateID string, n parley.Number, at time.Time) *parley.CallRecord {
+	return &parley.CallRecord{FacilityID: facilityID, InmateID: inmateID, InmateName: "Name of " + inmateID,
+		DeviceID: "pod-1", Number: n, StartedAt: at, Duration: 95 * time.Second, Status: parley.CallCompleted,
+		Recording: parley.RecordingNone, Source: "sip", UpdatedAt: at}
+}
+
+func mustCall(t *testing.T, s parley.Store, c *parley.CallRecord) *parley.CallRecord {
+	t.Helper()
+	ok(t, "CreateCall", s.CreateCall(ctx(t), c))
+	return c
+}
+
+func testCallRoundTrip(t *testing.T, s parley.Store) {
+	mustFacility(t, s, "f1")
+	c := call("f1", "B-1", "+15551110000", base)
+	c.Reason, c.Privileged, c.ImportKey, c.Source = "none", true, "k-1", "import"
+	ok(t, "create", s.CreateCall(ctx(t), c))
+	if c.ID == "" {
+		t.Fatal("ID not set")
+	}
+	got, err := s.FindCall(ctx(t), c.ID)
+	ok(t, "find", err)
+	want := *c
+	want.StartedAt, want.UpdatedAt = us(base), us(base)
+	equal(t, "round trip", got, &want)
+
+	// No inmate, no device, no name.
+	anon := &parley.CallRecord{FacilityID: "f1", Number: "+15551110001", StartedAt: base, Status: parley.CallRefused,
+		Reason: "blocked", Recording: parley.RecordingNone}
+	ok(t, "create anonymous", s.CreateCall(ctx(t), anon))
+	got, err = s.FindCall(ctx(t), anon.ID)
+	ok(t, "find anonymous", err)
+	if got.InmateID != "" || got.InmateName != "" || got.DeviceID != "" || got.UpdatedAt.IsZero() {
+		t.Fatalf("anonymous call round trip: %+v", got)
+	}
+
+	dup := call("f1", "B-1", "+15551110000", base)
+	dup.ID = c.ID
+	wantKind(t, "duplicate id", s.CreateCall(ctx(t), dup), parley.KindConflict)
+	_, err = s.FindCall(ctx(t), "nope")
+	wantKind(t, "find missing", err, parley.KindNotFound)
+
+	upd := *got
+	upd.Status, upd.Reason, upd.Duration = parley.CallDropped, "callee_hangup", 3*time.Minute
+	upd.Recording, upd.RecordingID, upd.Privileged = parley.RecordingStored, "rec-1", true
+	upd.UpdatedAt = base.Add(time.Hour)
+	upd.Number, upd.InmateName = "+15559999999", "Changed" // not mutable
+	ok(t, "update", s.UpdateCall(ctx(t), &upd))
+	got, err = s.FindCall(ctx(t), anon.ID)
+	ok(t, "find updated", err)
+	upd.Number, upd.InmateName = anon.Number, ""
+	upd.UpdatedAt = us(upd.UpdatedAt)
+	equal(t, "updated", got, &upd)
+	upd.ID = "missing"
+	wantKind(t, "update missing", s.UpdateCall(ctx(t), &upd), parley.KindNotFound)
+	upd.ID, upd.Status = anon.ID, "exploded"
+	wantKind(t, "update invalid", s.UpdateCall(ctx(t), &upd), parley.KindInvalid)
+}
+
+func testCallInvalid(t *testing.T, s parley.Store) {
+	mustFacility(t, s, "f1")
+	for i, mod := range []func(c *parley.CallRecord){
+		func(c *parley.CallRecord) { c.Number = "5551110000" },
+		func(c *parley.CallRecord) { c.Number = "" },
+		func(c *parley.CallRecord) { c.FacilityID = "" },
+		func(c *parley.CallRecord) { c.InmateID = "bad id" },
+		func(c *parley.CallRecord) { c.DeviceID = "bad/device" },
+		func(c *parley.CallRecord) { c.Status = "" },
+		func(c *parley.CallRecord) { c.Recording = "lost" },
+		func(c *parley.CallRecord) { c.Duration = -time.Second },
+		func(c *parley.CallRecord) { c.StartedAt = time.Time{} },
+	} {
+		c := call("f1", "B-1", "+15551110000", base)
+		mod(c)
+		wantKind(t, fmt.Sprintf("invalid call %d", i), s.CreateCall(ctx(t), c), parley.KindInvalid)
+	}
+	got, err := s.FindCalls(ctx(t), parley.CallFilter{FacilityID: "f1"})
+	ok(t, "find", err)
+	if len(got) != 0 {
+		t.Fatalf("invalid calls were stored: %d", len(got))
+	}
+}
+
+func testCallImportKey(t *testing.T, s parley.Store) {
+	mustFacility(t, s, "f1")
+	a := call("f1", "B-1", "+15551110000", base)
+	a.ImportKey, a.Status, a.Source = "legacy-row-1", parley.CallImported, "import"
+	mustCall(t, s, a)
+	b := call("f1", "B-2", "+15551110001", base.Add(time.Hour))
+	b.ImportKey = "legacy-row-1"
+	wantKind(t, "same import key", s.CreateCall(ctx(t), b), parley.KindConflict)
+	_, err := s.FindCall(ctx(t), b.ID)
+	if b.ID != "" {
+		wantKind(t, "conflicting call stored", err, parley.KindNotFound)
+	}
+	// Calls without an import key never collide.
+	mustCall(t, s, call("f1", "B-1", "+15551110000", base.Add(time.Minute)))
+	mustCall(t, s, call("f1", "B-1", "+15551110000", base.Add(2*time.Minute)))
+	got, err := s.FindCalls(ctx(t), parley.CallFilter{FacilityID: "f1"})
+	ok(t, "find", err)
+	if len(got) != 3 {
+		t.Fatalf("got %d calls, want 3", len(got))
+	}
+}
+
+func ids(cs []*parley.CallRecord) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.ID
+	}
+	return out
+}
+
+func testFindCalls(t *testing.T, s parley.Store) {
+	mustFacility(t, s, "f1")
+	mustFacility(t, s, "f2")
+	n1, n2 := parley.Number("+15552220001"), parley.Number("+15552220002")
+	var c [6]*parley.CallRecord
+	c[0] = mustCall(t, s, call("f1", "A", n1, base))
+	c[1] = mustCall(t, s, call("f1", "B", n1, base.Add(1*time.Hour)))
+	c[2] = mustCall(t, s, call("f1", "A", n2, base.Add(2*time.Hour)))
+	c[3] = mustCall(t, s, call("f2", "A", n1, base.Add(3*time.Hour))) // same inmate id, other facility
+	c[4] = mustCall(t, s, call("f2", "C", n2, base.Add(4*time.Hour)))
+	c[5] = mustCall(t, s, call("f1", "A", n1, base.Add(5*time.Hour)))
+
+	cases := []struct {
+		name string
+		f    parley.CallFilter
+		want []*parley.CallRecord
+	}{
+		{"number", parley.CallFilter{Number: n1}, []*parley.CallRecord{c[5], c[3], c[1], c[0]}},
+		{"number+facility", parley.CallFilter{Number: n1, FacilityID: "f2"}, []*parley.CallRecord{c[3]}},
+		{"inmate", parley.CallFilter{FacilityID: "f1", InmateID: "A"}, []*parley.CallRecord{c[5], c[2], c[0]}},
+		{"inmate+number", parley.CallFilter{FacilityID: "f1", InmateID: "A", Number: n2}, []*parley.CallRecord{c[2]}},
+		{"facility", parley.CallFilter{FacilityID: "f2"}, []*parley.CallRecord{c[4], c[3]}},
+		{"window", parley.CallFilter{FacilityID: "f1", From: base.Add(time.Hour), To: base.Add(5 * time.Hour)},
+			[]*parley.CallRecord{c[2], c[1]}},
+		{"from only", parley.CallFilter{Number: n1, From: base.Add(3 * time.Hour)}, []*parley.CallRecord{c[5], c[3]}},
+		{"to only", parley.CallFilter{Number: n1, To: base.Add(time.Hour)}, []*parley.CallRecord{c[0]}},
+		{"limit", parley.CallFilter{Number: n1, Limit: 2}, []*parley.CallRecord{c[5], c[3]}},
+		{"nothing", parley.CallFilter{Number: "+15552220009"}, nil},
+		{"unknown inmate", parley.CallFilter{FacilityID: "f1", InmateID: "Z"}, nil},
+	}
+	for _, tc := range cases {
+		got, err := s.FindCalls(ctx(t), tc.f)
+		ok(t, tc.name, err)
+		equal(t, tc.name, ids(got), ids(tc.want))
+	}
+	got, err := s.FindCalls(ctx(t), parley.CallFilter{Number: n1, Limit: 1})
+	ok(t, "limit 1", err)
+	want := *c[5]
+	want.StartedAt, want.UpdatedAt = us(want.StartedAt), us(want.UpdatedAt)
+	equal(t, "found record", got[0], &want)
+
+	for name, f := range map[string]parley.CallFilter{
+		"empty":                {},
+		"window only":          {From: base, To: base.Add(time.Hour)},
+		"inmate sans facility": {InmateID: "A"},
+		"bad number":           {Number: "12"},
+		"negative limit":       {FacilityID: "f1", Limit: -1},
+	} {
+		_, err := s.FindCalls(ctx(t), f)
+		wantKind(t, name, err, parley.KindInvalid)
+	}
+}
+
+func testFindCallsLimit(t *testing.T, s parley.Store) {
+	mustFacility(t, s, "f1")
+	n := parley.Number("+15553330000")
+	total := parley.MaxCallResults + 5
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < total; i += 4 {
+				c := call("f1", "A", n, base.Add(time.Duration(i)*time.Second))
+				if err := s.CreateCall(ctx(t), c); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent CreateCall: %v", err)
+	}
+	for _, limit := range []int{0, parley.MaxCallResults + 1, 1 << 30} {
+		got, err := s.FindCalls(ctx(t), parley.CallFilter{Number: n, Limit: limit})
+		ok(t, "find", err)
+		if len(got) != parley.MaxCallResults {
+			t.Fatalf("limit %d: got %d records, want the cap %d", limit, len(got), parley.MaxCallResults)
+		}
+		if !got[0].StartedAt.Equal(us(base.Add(time.Duration(total-1) * time.Second))) {
+			t.Fatalf("limit %d: first record is not the newest", limit)
+		}
+		for i := 1; i < len(got); i++ {
+			if !got[i].StartedAt.Before(got[i-1].StartedAt) {
+				t.Fatalf("limit %d: not newest first at %d", limit, i)
+			}
+		}
+	}
+}
+
+func testMarkCallsPrivileged(t *testing.T, s parley.Store) {
+	mustFacility(t, s, "f1")
+	n, other := parley.Number("+15554440000"), parley.Number("+15554440001")
+	a := mustCall(t, s, call("f1", "A", n, base))
+	b := mustCall(t, s, call("f1", "B", n, base.Add(time.Minute)))
+	o := mustCall(t, s, call("f1", "A", other, base))
+	already := call("f1", "C", n, base.Add(time.Hour))
+	already.Privileged = true
+	mustCall(t, s, already)
+	changed, err := s.MarkCallsPrivileged(ctx(t), n)
+	ok(t, "mark", err)
+	if changed != 2 {
+		t.Fatalf("changed %d, want 2", changed)
+	}
+	for _, c := range []*parley.CallRecord{a, b, already} {
+		got, err := s.FindCall(ctx(t), c.ID)
+		ok(t, "find", err)
+		if !got.Privileged {
+			t.Fatal("call not marked privileged")
+		}
+	}
+	got, _ := s.FindCall(ctx(t), o.ID)
+	if got.Privileged {
+		t.Fatal("call to another number marked privileged")
+	}
+	changed, err = s.MarkCallsPrivileged(ctx(t), n)
+	ok(t, "mark again", err)
+	if changed != 0 {
+		t.Fatalf("second mark changed %d, want 0", changed)
+	}
+	_, err = s.MarkCallsPrivileged(ctx(t), "nope")
+	wantKind(t, "bad number", err, parley.KindInvalid)
+}

@@ -1,0 +1,13 @@
+package sip
+
+import (
+	"time"
+
+	"parley.dev/parley/media/prompts"
+)
+
+// SetPromptHook lets tests observe every prompt played (call id, leg, prompt).
+func SetPromptHook(s *Server, f func(callID, leg string, id prompts.ID)) { s.onPrompt = f }
+
+// AdvanceClock moves the server's clock (nonce, lockout and registration expiry) forward.
+func AdvanceClock(s *Server, d time.Duration) { s.clockSkew.Add(int64(d)) }

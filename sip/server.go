@@ -1,0 +1,332 @@
+package sip
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"parley.dev/parley"
+	"parley.dev/parley/media/prompts"
+)
+
+// Server is the B2BUA. Create it with New, start it with Start, stop it with Shutdown.
+type Server struct {
+	cfg     Config
+	deps    Deps
+	log     *slog.Logger
+	prompts *promptCache
+	ports   *portPool
+	trunk   sip.Uri
+	mediaIP netip.Addr
+
+	ua        *sipgo.UserAgent
+	srv       *sipgo.Server
+	client    *sipgo.Client
+	inDialogs *sipgo.DialogServerCache
+	outUA     *sipgo.DialogUA
+	contact   sip.ContactHeader
+	udpConn   net.PacketConn
+	tcpLn     net.Listener
+
+	// onPrompt, when set (tests), is told of every prompt played.
+	onPrompt func(callID, leg string, id prompts.ID)
+	// clockSkew is added to the wall clock by now (tests: expiry of nonces and bindings).
+	clockSkew atomic.Int64
+
+	auth *authenticator // nil without Deps.Phones
+	reg  registrar
+
+	mu       sync.Mutex
+	closing  bool
+	calls    map[*call]struct{}
+	outCalls map[string]*call // outbound dialog id -> call, for BYE and INFO from the trunk
+	inCalls  map[string]*call // inbound dialog id -> call, for INFO from the inmate
+	wg       sync.WaitGroup
+	serveWG  sync.WaitGroup
+}
+
+// New checks the configuration and returns a Server that is not yet listening.
+func New(cfg Config, deps Deps) (*Server, error) {
+	const op = "sip.New"
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if deps.Calls == nil || deps.Policy == nil || deps.Recorder == nil {
+		return nil, parley.Errorf(op, parley.KindInvalid, "Calls, Policy and Recorder are required")
+	}
+	if len(cfg.Gateways) == 0 && deps.Phones == nil {
+		return nil, parley.Errorf(op, parley.KindInvalid, "no trusted gateway and no phones")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Prompts == nil {
+		deps.Prompts = embeddedPrompts{}
+	}
+	var trunk sip.Uri
+	if err := sip.ParseUri(cfg.Trunk, &trunk); err != nil || trunk.Host == "" {
+		return nil, parley.Errorf(op, parley.KindInvalid, "bad trunk URI")
+	}
+	s := &Server{
+		cfg: cfg, deps: deps, log: deps.Logger, trunk: trunk,
+		prompts:  &promptCache{src: deps.Prompts, lang: cfg.Lang},
+		calls:    map[*call]struct{}{},
+		outCalls: map[string]*call{},
+		inCalls:  map[string]*call{},
+		reg:      registrar{m: map[string]Binding{}},
+	}
+	if deps.Phones != nil {
+		s.auth = newAuthenticator(deps.Phones, &s.cfg, s.now)
+	}
+	return s, nil
+}
+
+// Start binds the SIP sockets and serves until Shutdown. The RTP ports are bound per call.
+func (s *Server) Start(ctx context.Context) error {
+	const op = "sip.Server.Start"
+	udp, err := net.ListenPacket("udp", s.cfg.UDPAddr)
+	if err != nil {
+		return parley.WrapError(op, parley.KindUnavailable, err)
+	}
+	local := udp.LocalAddr().(*net.UDPAddr).AddrPort()
+	s.mediaIP = s.cfg.MediaIP
+	if !s.mediaIP.IsValid() {
+		s.mediaIP = local.Addr().Unmap()
+	}
+	if s.mediaIP.IsUnspecified() {
+		udp.Close()
+		return parley.Errorf(op, parley.KindInvalid, "MediaIP is required when listening on all addresses")
+	}
+	s.ports = newPortPool(local.Addr().Unmap(), s.cfg.RTPPortMin, s.cfg.RTPPortMax)
+
+	sipLog := slog.New(redactHandler{s.log.Handler()}).With("component", "sipgo")
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent("parley"),
+		sipgo.WithUserAgentHostname(s.mediaIP.String()),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog),
+			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {})),
+	)
+	if err != nil {
+		udp.Close()
+		return parley.WrapError(op, parley.KindInternal, err)
+	}
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(sipLog))
+	if err != nil {
+		udp.Close()
+		ua.Close()
+		return parley.WrapError(op, parley.KindInternal, err)
+	}
+	hostPort := netip.AddrPortFrom(s.mediaIP, local.Port()).String()
+	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(sipLog),
+		sipgo.WithClientAddr(hostPort), sipgo.WithClientConnectionAddr(local.String()))
+	if err != nil {
+		udp.Close()
+		ua.Close()
+		return parley.WrapError(op, parley.KindInternal, err)
+	}
+	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "parley", Host: s.mediaIP.String(), Port: int(local.Port())}}
+	s.ua, s.srv, s.client, s.udpConn, s.contact = ua, srv, client, udp, contact
+	s.inDialogs = sipgo.NewDialogServerCache(client, contact)
+	s.outUA = &sipgo.DialogUA{Client: client, ContactHDR: contact}
+
+	srv.OnInvite(s.onInvite)
+	srv.OnAck(s.onAck)
+	srv.OnBye(s.onBye)
+	srv.OnRegister(s.onRegister)
+	srv.OnInfo(s.onInfo)
+	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
+	})
+
+	if s.cfg.TCPAddr != "" {
+		ln, err := net.Listen("tcp", s.cfg.TCPAddr)
+		if err != nil {
+			udp.Close()
+			ua.Close()
+			return parley.WrapError(op, parley.KindUnavailable, err)
+		}
+		s.tcpLn = ln
+		s.serveWG.Add(1)
+		go func() {
+			defer s.serveWG.Done()
+			_ = srv.ServeTCP(ln)
+		}()
+	}
+	s.serveWG.Add(1)
+	go func() {
+		defer s.serveWG.Done()
+		_ = srv.ServeUDP(udp)
+	}()
+	// Outbound requests are sent from the listening socket: wait until the transport
+	// layer has registered it.
+	for range 500 {
+		if c, err := ua.TransportLayer().GetConnection("udp", local.String()); err == nil && c != nil {
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	s.log.InfoContext(ctx, "sip listening", "udp", local.String(), "tcp", s.TCPAddr().String())
+	return nil
+}
+
+// UDPAddr returns the bound SIP UDP address (after Start).
+func (s *Server) UDPAddr() netip.AddrPort {
+	if s.udpConn == nil {
+		return netip.AddrPort{}
+	}
+	return s.udpConn.LocalAddr().(*net.UDPAddr).AddrPort()
+}
+
+// TCPAddr returns the bound SIP TCP address, or the zero value without TCP.
+func (s *Server) TCPAddr() netip.AddrPort {
+	if s.tcpLn == nil {
+		return netip.AddrPort{}
+	}
+	return s.tcpLn.Addr().(*net.TCPAddr).AddrPort()
+}
+
+// ActiveCalls returns the number of calls in progress.
+func (s *Server) ActiveCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.calls)
+}
+
+// Shutdown refuses new calls (503), hangs up the calls in progress (their records end as
+// dropped, reason "shutdown"), waits for them until ctx ends, then closes the sockets.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for c := range s.calls {
+		c.hangup("shutdown")
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = parley.WrapError("sip.Server.Shutdown", parley.KindUnavailable, ctx.Err())
+	}
+	if s.ua != nil {
+		_ = s.ua.Close()
+	}
+	if s.udpConn != nil {
+		_ = s.udpConn.Close()
+	}
+	if s.tcpLn != nil {
+		_ = s.tcpLn.Close()
+	}
+	s.serveWG.Wait()
+	return err
+}
+
+// register adds a call to the live set; false when shutting down.
+func (s *Server) register(c *call) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.calls[c] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) unregister(c *call) {
+	s.mu.Lock()
+	delete(s.calls, c)
+	for id, oc := range s.outCalls {
+		if oc == c {
+			delete(s.outCalls, id)
+		}
+	}
+	for id, ic := range s.inCalls {
+		if ic == c {
+			delete(s.inCalls, id)
+		}
+	}
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	_ = s.inDialogs.ReadAck(req, tx)
+}
+
+func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	if err := s.inDialogs.ReadBye(req, tx); err == nil {
+		return
+	}
+	id, err := sip.DialogIDFromRequestUAC(req)
+	if err == nil {
+		s.mu.Lock()
+		c := s.outCalls[id]
+		s.mu.Unlock()
+		if c != nil {
+			if out := c.outDialog(); out != nil {
+				if err := out.ReadBye(req, tx); err == nil {
+					return
+				}
+			}
+		}
+	}
+	_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+}
+
+// respond answers a request outside a dialog, ignoring errors (the peer may be gone).
+func respond(req *sip.Request, tx sip.ServerTransaction, code int, reason string) {
+	_ = tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil))
+}
+
+// redactHandler passes the SIP stack's log records through with only technical
+// attributes: sipgo logs whole messages (with numbers and names) on parse errors.
+type redactHandler struct{ h slog.Handler }
+
+var allowedAttrs = map[string]bool{"caller": true, "network": true,
+	"laddr": true, "raddr": true, "addr": true, "component": true, "key": true, "state": true}
+
+func (r redactHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && r.h.Enabled(ctx, l)
+}
+
+func (r redactHandler) Handle(ctx context.Context, rec slog.Record) error {
+	out := slog.NewRecord(rec.Time, rec.Level, rec.Message, rec.PC)
+	rec.Attrs(func(a slog.Attr) bool {
+		if allowedAttrs[a.Key] {
+			out.AddAttrs(a)
+		}
+		return true
+	})
+	return r.h.Handle(ctx, out)
+}
+
+func (r redactHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	var keep []slog.Attr
+	for _, a := range as {
+		if allowedAttrs[a.Key] {
+			keep = append(keep, a)
+		}
+	}
+	return redactHandler{r.h.WithAttrs(keep)}
+}
+
+func (r redactHandler) WithGroup(name string) slog.Handler { return redactHandler{r.h.WithGroup(name)} }
+
+// bg returns a context for signalling after a call's own context has ended.
+func bg() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 10*time.Second)
+}

@@ -1,0 +1,239 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"parley.dev/parley"
+)
+
+// colCallPII is the sealed column of a call's personal data: inmate id, inmate name, number
+// and import key, sealed as one value bound to the call id (see piiColumn).
+const colCallPII = "calls.pii"
+
+func validCallStatus(s parley.CallStatus) bool {
+	switch s {
+	case parley.CallAttempted, parley.CallRefused, parley.CallDialing, parley.CallAccepted,
+		parley.CallDeclined, parley.CallCompleted, parley.CallDropped, parley.CallImported:
+		return true
+	}
+	return false
+}
+
+func validRecordingState(s parley.RecordingState) bool {
+	switch s {
+	case "", parley.RecordingNone, parley.RecordingStored, parley.RecordingPrivileged, parley.RecordingDestroyed:
+		return true
+	}
+	return false
+}
+
+// validateMutable checks the fields UpdateCall may change.
+func validateMutable(op string, c *parley.CallRecord) error {
+	switch {
+	case !validCallStatus(c.Status):
+		return invalid(op, "unknown call status")
+	case !validRecordingState(c.Recording):
+		return invalid(op, "unknown recording state")
+	case c.Duration < 0:
+		return invalid(op, "negative duration")
+	case len(c.Reason) > 200:
+		return invalid(op, "reason must be at most 200 characters")
+	case len(c.RecordingID) > 128:
+		return invalid(op, "recording id too long")
+	}
+	return nil
+}
+
+// CreateCall stores a new call record; see parley.CallService. KindInvalid if a field is
+// invalid, KindConflict if the id or the non-empty import key exists.
+func (db *DB) CreateCall(ctx context.Context, c *parley.CallRecord) error {
+	const op = "sqldb.CreateCall"
+	if err := validateMutable(op, c); err != nil {
+		return err
+	}
+	if err := parley.ValidateID(c.FacilityID); err != nil {
+		return &parley.Error{Op: op, Kind: parley.KindInvalid, Message: "facility id", Err: err}
+	}
+	if c.InmateID != "" {
+		if err := parley.ValidateID(c.InmateID); err != nil {
+			return &parley.Error{Op: op, Kind: parley.KindInvalid, Message: "inmate id", Err: err}
+		}
+	}
+	if c.DeviceID != "" {
+		if err := parley.ValidateID(c.DeviceID); err != nil {
+			return &parley.Error{Op: op, Kind: parley.KindInvalid, Message: "device id", Err: err}
+		}
+	}
+	switch {
+	case !c.Number.Valid():
+		return invalid(op, "number is not E.164")
+	case c.StartedAt.IsZero():
+		return invalid(op, "start time is required")
+	case len(c.InmateName) > maxNameLen:
+		return invalid(op, "inmate name must be at most 200 characters")
+	case len(c.Source) > 64 || len(c.ImportKey) > 256:
+		return invalid(op, "source or import key too long")
+	case c.ID != "" && parley.ValidateID(c.ID) != nil:
+		return invalid(op, "bad call id")
+	}
+	if c.ID == "" {
+		c.ID = newID()
+	}
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = db.now()
+	}
+	c.StartedAt, c.UpdatedAt = Truncate(c.StartedAt), Truncate(c.UpdatedAt)
+	var inmateIdx, importIdx any
+	if c.InmateID != "" {
+		inmateIdx = db.inmateIdx(c.FacilityID, c.InmateID)
+	}
+	if c.ImportKey != "" {
+		importIdx = db.fc.BlindIndex("import_key", []byte(c.ImportKey))
+	}
+	pii, err := db.sealPII(op, piiColumn(colCallPII, c.ID), c.InmateID, c.InmateName, string(c.Number), c.ImportKey)
+	if err != nil {
+		return err
+	}
+	_, err = db.db.ExecContext(ctx, db.q(`INSERT INTO calls (id, facility_id, inmate_idx, device_id, number_idx, pii,
+		started_at, duration_ns, status, reason, privileged, recording_state, recording_id, source, import_key_idx,
+		updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		c.ID, c.FacilityID, inmateIdx, c.DeviceID, db.numberIdx(c.Number), pii,
+		micros(c.StartedAt), int64(c.Duration), string(c.Status), c.Reason, c.Privileged, string(c.Recording),
+		c.RecordingID, c.Source, importIdx, micros(c.UpdatedAt))
+	return db.dbErr(op, err)
+}
+
+// UpdateCall rewrites a record's mutable fields (status, reason, duration, recording state
+// and id, privileged) and UpdatedAt (now, if zero). KindNotFound if it does not exist.
+func (db *DB) UpdateCall(ctx context.Context, c *parley.CallRecord) error {
+	const op = "sqldb.UpdateCall"
+	if err := validateMutable(op, c); err != nil {
+		return err
+	}
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = db.now()
+	}
+	c.UpdatedAt = Truncate(c.UpdatedAt)
+	res, err := db.db.ExecContext(ctx, db.q(`UPDATE calls SET status = ?, reason = ?, duration_ns = ?, recording_state = ?,
+		recording_id = ?, privileged = ?, updated_at = ? WHERE id = ?`),
+		string(c.Status), c.Reason, int64(c.Duration), string(c.Recording), c.RecordingID, c.Privileged,
+		micros(c.UpdatedAt), c.ID)
+	if err != nil {
+		return db.dbErr(op, err)
+	}
+	return db.rowsAffected(op, res, "call not found")
+}
+
+const callCols = `id, facility_id, device_id, pii, started_at, duration_ns,
+	status, reason, privileged, recording_state, recording_id, source, updated_at`
+
+// FindCall returns one record, or KindNotFound.
+func (db *DB) FindCall(ctx context.Context, id string) (*parley.CallRecord, error) {
+	const op = "sqldb.FindCall"
+	c, err := db.scanCall(op, db.db.QueryRowContext(ctx, db.q(`SELECT `+callCols+` FROM calls WHERE id = ?`), id))
+	if err == sql.ErrNoRows {
+		return nil, parley.Errorf(op, parley.KindNotFound, "call not found")
+	}
+	if err != nil {
+		return nil, db.dbErr(op, err)
+	}
+	return c, nil
+}
+
+// FindCalls returns the records matching f, newest first, at most
+// min(f.Limit, parley.MaxCallResults). KindInvalid if f names neither a number nor a
+// facility, or an inmate without a facility.
+func (db *DB) FindCalls(ctx context.Context, f parley.CallFilter) ([]*parley.CallRecord, error) {
+	const op = "sqldb.FindCalls"
+	var where []string
+	var args []any
+	if f.Number != "" {
+		if !f.Number.Valid() {
+			return nil, invalid(op, "number is not E.164")
+		}
+		where, args = append(where, "number_idx = ?"), append(args, db.numberIdx(f.Number))
+	}
+	if f.InmateID != "" {
+		if f.FacilityID == "" {
+			return nil, invalid(op, "an inmate search needs a facility")
+		}
+		where, args = append(where, "inmate_idx = ?"), append(args, db.inmateIdx(f.FacilityID, f.InmateID))
+	}
+	if f.FacilityID != "" {
+		where, args = append(where, "facility_id = ?"), append(args, f.FacilityID)
+	}
+	if len(where) == 0 {
+		return nil, invalid(op, "a search needs a number, a facility or an inmate")
+	}
+	if f.Limit < 0 {
+		return nil, invalid(op, "negative limit")
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "started_at >= ?"), append(args, f.From.UnixMicro())
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "started_at < ?"), append(args, f.To.UnixMicro())
+	}
+	limit := f.Limit
+	if limit == 0 || limit > parley.MaxCallResults {
+		limit = parley.MaxCallResults
+	}
+	args = append(args, limit)
+	rows, err := db.db.QueryContext(ctx, db.q(`SELECT `+callCols+` FROM calls WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY started_at DESC, id DESC LIMIT ?`), args...)
+	if err != nil {
+		return nil, db.dbErr(op, err)
+	}
+	defer rows.Close()
+	var out []*parley.CallRecord
+	for rows.Next() {
+		c, err := db.scanCall(op, rows)
+		if err != nil {
+			return nil, db.dbErr(op, err)
+		}
+		out = append(out, c)
+	}
+	return out, db.dbErr(op, rows.Err())
+}
+
+// MarkCallsPrivileged sets Privileged on every record to n and returns how many changed.
+func (db *DB) MarkCallsPrivileged(ctx context.Context, n parley.Number) (int, error) {
+	const op = "sqldb.MarkCallsPrivileged"
+	if !n.Valid() {
+		return 0, invalid(op, "number is not E.164")
+	}
+	res, err := db.db.ExecContext(ctx, db.q(`UPDATE calls SET privileged = ?, updated_at = ? WHERE number_idx = ? AND privileged = ?`),
+		true, Truncate(db.now()).UnixMicro(), db.numberIdx(n), false)
+	if err != nil {
+		return 0, db.dbErr(op, err)
+	}
+	changed, err := res.RowsAffected()
+	if err != nil {
+		return 0, db.dbErr(op, err)
+	}
+	return int(changed), nil
+}
+
+func (db *DB) scanCall(op string, s scanner) (*parley.CallRecord, error) {
+	var c parley.CallRecord
+	var pii []byte
+	var started, updated sql.NullInt64
+	var dur int64
+	var status, state, num string
+	if err := s.Scan(&c.ID, &c.FacilityID, &c.DeviceID, &pii, &started, &dur,
+		&status, &c.Reason, &c.Privileged, &state, &c.RecordingID, &c.Source, &updated); err != nil {
+		return nil, err
+	}
+	if err := db.openPII(op, piiColumn(colCallPII, c.ID), pii, &c.InmateID, &c.InmateName, &num, &c.ImportKey); err != nil {
+		return nil, err
+	}
+	c.Number = parley.Number(num)
+	c.StartedAt, c.UpdatedAt = fromMicros(started), fromMicros(updated)
+	c.Duration = time.Duration(dur)
+	c.Status, c.Recording = parley.CallStatus(status), parley.RecordingState(state)
+	return &c, nil
+}
