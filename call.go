@@ -53,6 +53,12 @@ type CallRecord struct {
 	Source    string
 	ImportKey string
 	UpdatedAt time.Time
+	// ChargeCents is what the call cost the paying account, after any credit.
+	ChargeCents int64
+	// CreditReason says why a charge was credited back (empty if none); never personal data.
+	CreditReason string
+	// PayingAccount is the ledger account that paid (an account id, never personal data).
+	PayingAccount string
 }
 
 // CallFilter selects call records. At least one of Number, InmateID or FacilityID must be

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"flag"
 	"time"
 
@@ -31,6 +30,7 @@ func (e *env) books() *ledger.Books {
 // debit account of an inmate at a facility.
 type holderFlags struct {
 	number, inmate, facility, region string
+	collect                          bool
 }
 
 func addHolderFlags(fs *flag.FlagSet) *holderFlags {
@@ -39,6 +39,7 @@ func addHolderFlags(fs *flag.FlagSet) *holderFlags {
 	fs.StringVar(&h.inmate, "inmate", "", "inmate id: their debit account (with --facility)")
 	fs.StringVar(&h.facility, "facility", "", "facility of --inmate")
 	fs.StringVar(&h.region, "region", "US", "region for numbers without a country code")
+	fs.BoolVar(&h.collect, "collect", false, "with --number: the number's collect account (collect calls billed to the called party) instead of its prepaid account")
 	return h
 }
 
@@ -51,6 +52,8 @@ func (h *holderFlags) check() error {
 		return usageError("give --number or --inmate, not both")
 	case h.inmate != "" && h.facility == "":
 		return usageError("--inmate needs --facility")
+	case h.collect && h.number == "":
+		return usageError("--collect needs --number")
 	}
 	return nil
 }
@@ -62,19 +65,19 @@ type payingAccount struct {
 	label string
 }
 
-// resolve returns the account the flags name. The holder reference is the hex of the
-// field cipher's blind index of the number (column "number") or of facility NUL inmate id
-// (column "inmate_id"), the same digests the other tables search by; the account id is a
-// prefix of it. An inmate must be registered at the facility.
+// resolve returns the account the flags name (billing.PrepaidAccount or
+// billing.InmateAccount: ids and holders are keyed digests, the same the call charger
+// derives). An inmate must be registered at the facility.
 func (h *holderFlags) resolve(ctx context.Context, e *env) (payingAccount, error) {
 	if h.number != "" {
 		n, err := phone.Normalize(h.number, h.region)
 		if err != nil {
 			return payingAccount{}, err
 		}
-		holder := hex.EncodeToString(e.cipher.BlindIndex("number", []byte(n)))
-		return payingAccount{ledger.Account{ID: "prepaid-" + holder[:32], Kind: ledger.Prepaid, Holder: holder, Active: true},
-			"prepaid account of number " + n.Redacted()}, nil
+		if h.collect {
+			return payingAccount{billing.CollectAccount(e.cipher, n), "collect account of number " + n.Redacted()}, nil
+		}
+		return payingAccount{billing.PrepaidAccount(e.cipher, n), "prepaid account of number " + n.Redacted()}, nil
 	}
 	if err := parley.ValidateID(h.inmate); err != nil {
 		return payingAccount{}, parley.WrapError("--inmate", parley.KindInvalid, err)
@@ -82,8 +85,7 @@ func (h *holderFlags) resolve(ctx context.Context, e *env) (payingAccount, error
 	if _, err := e.store.FindInmate(ctx, h.facility, h.inmate); err != nil {
 		return payingAccount{}, err
 	}
-	holder := hex.EncodeToString(e.cipher.BlindIndex("inmate_id", []byte(h.facility+"\x00"+h.inmate)))
-	return payingAccount{ledger.Account{ID: "inmate-" + holder[:32], Kind: ledger.InmateDebit, Holder: holder, Active: true},
+	return payingAccount{billing.InmateAccount(e.cipher, h.facility, h.inmate),
 		"debit account of an inmate at facility " + h.facility}, nil
 }
 

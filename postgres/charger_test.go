@@ -1,0 +1,16 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"parley.dev/parley/billing/billingtest"
+	"parley.dev/parley/ledger"
+)
+
+// TestCharger runs the call charger's suite against PostgreSQL, a schema per subtest.
+func TestCharger(t *testing.T) {
+	billingtest.RunCharger(t, func(t *testing.T) (billingtest.Store, ledger.Store) {
+		db := openSchema(t, newSchema(t))
+		return db, db.Ledger()
+	})
+}

@@ -1,0 +1,17 @@
+package sqlite_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"parley.dev/parley/billing/billingtest"
+	"parley.dev/parley/ledger"
+)
+
+// TestCharger runs the call charger's suite against SQLite.
+func TestCharger(t *testing.T) {
+	billingtest.RunCharger(t, func(t *testing.T) (billingtest.Store, ledger.Store) {
+		db := openAt(t, filepath.Join(t.TempDir(), "parley.db"))
+		return db, db.Ledger()
+	})
+}
