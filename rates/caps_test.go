@@ -273,3 +273,29 @@ func TestParseRejectsBrokenFiles(t *testing.T) {
 		t.Errorf("round trip: %v", err)
 	}
 }
+
+// TestCapsVerificationStatus pins how far each order's rows were checked (see the
+// source notes): a row must not silently lose its citation or gain a status it has not
+// earned.
+func TestCapsVerificationStatus(t *testing.T) {
+	want := map[string]struct {
+		status Verification
+		cite   string
+	}{
+		"FCC 13-113": {OrderText, "64.6030"},
+		"FCC 21-60":  {OrderText, "FR"},
+		"FCC 24-75":  {OrderText, "Table One"},
+		"FCC 25-75":  {SecondarySource, "90 FR 56013"},
+	}
+	for _, r := range mustCaps(t).Rows() {
+		w, ok := want[r.Source.Order]
+		if !ok {
+			t.Errorf("row from unexpected order %q", r.Source.Order)
+			continue
+		}
+		if r.Source.Verified != w.status || !strings.Contains(r.Source.Section, w.cite) || !strings.Contains(r.Source.Note, "NOT verified") {
+			t.Errorf("%s %s %s %s: verified %s, section %q; want %s citing %q and saying what is not verified",
+				r.Source.Order, r.Effective.Format(time.DateOnly), r.Facility, r.Tier, r.Source.Verified, r.Source.Section, w.status, w.cite)
+		}
+	}
+}
