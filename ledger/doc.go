@@ -39,11 +39,13 @@
 //
 // # Inactive accounts
 //
-// FCC 24-75 (47 CFR § 64.6130 as revised; check the section number) requires providers
-// to refund, or make reasonable efforts to refund, the balance of an account that has been
-// inactive for 180 days, and forbids seizing such balances. Books.InactiveSince lists the
-// paying accounts with money in them and no activity for a given number of days; an
-// operator job contacts the holders and moves the balance with Books.Refund.
+// 47 CFR § 64.6130 (FCC 24-75, "Protection of consumer funds in inactive accounts")
+// keeps the funds in an account the holder's property, forbids disposing of them until
+// 180 days of continuous inactivity have passed (any deposit, credit, debit or transfer
+// restarts the period), and then requires the provider to contact the holder and refund
+// the balance. Money never leaves an inactive paying account except by Refund;
+// billing.InactiveRefunder finds accounts idle for 180 days, deactivates them and moves
+// their balance to refunds payable with Books.Refund.
 //
 // # Personal data
 //

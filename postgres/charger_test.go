@@ -14,3 +14,8 @@ func TestCharger(t *testing.T) {
 		return db, db.Ledger()
 	})
 }
+
+// TestInactiveRefunds runs the inactive-account suite against PostgreSQL.
+func TestInactiveRefunds(t *testing.T) {
+	billingtest.RunInactive(t, openSchema(t, newSchema(t)).Ledger())
+}

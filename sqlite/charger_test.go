@@ -15,3 +15,8 @@ func TestCharger(t *testing.T) {
 		return db, db.Ledger()
 	})
 }
+
+// TestInactiveRefunds runs the inactive-account suite against SQLite.
+func TestInactiveRefunds(t *testing.T) {
+	billingtest.RunInactive(t, openAt(t, filepath.Join(t.TempDir(), "parley.db")).Ledger())
+}

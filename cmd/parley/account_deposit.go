@@ -67,6 +67,15 @@ func runAccountDeposit(ctx context.Context, m *Main, args []string) error {
 		if err := store.CreateAccount(ctx, a.Account); err != nil && !parley.IsKind(err, parley.KindConflict) {
 			return err
 		}
+		// A deposit ends a period of inactivity (47 CFR § 64.6130(c)(1)): an account
+		// deactivated and refunded for inactivity may pay for calls again.
+		if stored, err := store.Account(ctx, a.ID); err != nil {
+			return err
+		} else if !stored.Active {
+			if err := store.SetAccountActive(ctx, a.ID, true); err != nil {
+				return err
+			}
+		}
 		tx, applied, err := books.DepositOnce(ctx, a.ID, amount, txKey)
 		if errors.Is(err, ledger.ErrKeyReused) {
 			return &parley.Error{Op: "account deposit", Kind: parley.KindConflict, Message: "--key was already used for a different deposit", Err: err}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestAccountRefundInactive: accounts idle 180 days are listed by a dry run, refunded
+// and deactivated once by the real run, and a new deposit reactivates them; a collect
+// account is its own account; bad flags are usage errors.
+func TestAccountRefundInactive(t *testing.T) {
+	c := newCLI(t)
+	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250")
+	c.ok("inmate", "add", "--facility", "cnty", "--id", "A1001", "--name", "Marisol Quintanilla", "--pin", "4821")
+	number := []string{"--number", "+14155552671"}
+	collect := []string{"--number", "+14155552671", "--collect"}
+	inmate := []string{"--inmate", "A1001", "--facility", "cnty"}
+	c.ok(append([]string{"account", "deposit", "--amount", "20.00", "--key", "r1"}, number...)...)
+	c.ok(append([]string{"account", "deposit", "--amount", "3.00", "--key", "r2"}, collect...)...)
+	if got := balanceOf(t, c, collect...); got != 300 {
+		t.Errorf("collect balance = %d, want 300", got)
+	}
+	if got := balanceOf(t, c, number...); got != 2000 {
+		t.Errorf("prepaid balance = %d, want 2000 (collect is a separate account)", got)
+	}
+	c.fail(2, "--collect needs --number", append([]string{"account", "show", "--collect"}, inmate...)...)
+
+	c.now = c.now.AddDate(0, 0, 100)
+	c.ok(append([]string{"account", "deposit", "--amount", "5.00", "--key", "r3"}, inmate...)...)
+	c.now = c.now.AddDate(0, 0, 81) // 181 days after the first deposits, 81 after the inmate's
+
+	var rep struct {
+		DryRun  bool `json:"dry_run"`
+		Refunds []struct {
+			Account     string `json:"account"`
+			Amount      int64  `json:"amount_cents"`
+			Transaction string `json:"transaction"`
+		} `json:"refunds"`
+		Total int64 `json:"total_cents"`
+	}
+	if err := json.Unmarshal([]byte(c.ok("account", "refund-inactive", "--dry-run", "--json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.DryRun || len(rep.Refunds) != 2 || rep.Total != 2300 || rep.Refunds[0].Transaction != "" {
+		t.Fatalf("dry run = %+v", rep)
+	}
+	if got := balanceOf(t, c, number...); got != 2000 {
+		t.Errorf("dry run moved money: %d", got)
+	}
+	// As of a day when nothing had been idle 180 days: nothing.
+	if out := c.ok("account", "refund-inactive", "--as-of", "2027-05-01"); !strings.Contains(out, "refunded 0 inactive") {
+		t.Errorf("early as-of said %q", out)
+	}
+	out := c.ok("account", "refund-inactive")
+	if !strings.Contains(out, "refunded 2 inactive account(s), $23.00") || strings.Contains(out, "4155552671") {
+		t.Errorf("refund said %q", out)
+	}
+	if show := c.ok(append([]string{"account", "show"}, number...)...); !strings.Contains(show, "inactive") || !strings.Contains(show, "balance    $0.00") {
+		t.Errorf("after refund: %q", show)
+	}
+	if got := balanceOf(t, c, inmate...); got != 500 {
+		t.Errorf("active inmate account touched: %d", got)
+	}
+	if out := c.ok("account", "refund-inactive"); !strings.Contains(out, "refunded 0 inactive") {
+		t.Errorf("second run said %q", out)
+	}
+	// A deposit ends the inactivity.
+	c.ok(append([]string{"account", "deposit", "--amount", "1.00", "--key", "r4"}, number...)...)
+	if show := c.ok(append([]string{"account", "show"}, number...)...); !strings.Contains(show, "active)") || strings.Contains(show, "inactive") {
+		t.Errorf("after a new deposit: %q", show)
+	}
+	c.ok("ledger", "verify")
+	c.fail(2, "--as-of", "account", "refund-inactive", "--as-of", "soon")
+	c.fail(2, "future", "account", "refund-inactive", "--as-of", c.now.Add(48*time.Hour).Format(time.DateOnly))
+	raw := c.ok("audit", "list", "--limit", "1000", "--json")
+	if strings.Count(raw, `"account.refund_inactive"`) != 2 || strings.Contains(raw, "4155552671") || strings.Contains(raw, "A1001") {
+		t.Errorf("audit log: %d refund events or personal data", strings.Count(raw, `"account.refund_inactive"`))
+	}
+}
