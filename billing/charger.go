@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -171,7 +172,7 @@ func (c *Charger) reserve(ctx context.Context, op, callID, account string, q Quo
 		if amount == 0 { // the whole call costs less than a cent: nothing to hold
 			return d, true, nil
 		}
-		_, err = c.Books.Reserve(ctx, account, amount, holdKey(callID))
+		_, err = c.Books.ReserveMemo(ctx, account, amount, holdKey(callID), "hold for call "+callID)
 		switch {
 		case err == nil:
 			return d, true, nil
@@ -216,14 +217,16 @@ func (c *Charger) Settle(ctx context.Context, call *parley.CallRecord, bridged t
 	}
 	call.PayingAccount = paying
 	var charge ledger.Cents
+	memo := "call " + call.ID + ": not connected"
 	if bridged > 0 {
 		quote, err := c.Pricer.Price(ctx, call.FacilityID, rates.Audio, call.StartedAt)
 		if err != nil {
 			return err
 		}
 		charge = min(quote.Charge(bridged), held)
+		memo = fmt.Sprintf("call %s: %d s at %s/min", call.ID, int64(bridged/time.Second), quote.PerMinute)
 	}
-	if _, err := c.Books.Settle(ctx, hold.ID, charge, settleKey(call.ID)); err != nil {
+	if _, err := c.Books.SettleMemo(ctx, hold.ID, charge, settleKey(call.ID), memo); err != nil {
 		return parley.WrapError(op, parley.KindInternal, err)
 	}
 	call.ChargeCents, call.CreditReason = int64(charge), ""
@@ -235,7 +238,7 @@ func (c *Charger) Settle(ctx context.Context, call *parley.CallRecord, bridged t
 		c.log().Info("call charged", "call", call.ID, "account", paying, "cents", int64(charge))
 		return nil
 	}
-	if _, err := c.Books.Credit(ctx, paying, charge, why, creditKey(call.ID)); err != nil {
+	if _, err := c.Books.Credit(ctx, paying, charge, why+" (call "+call.ID+")", creditKey(call.ID)); err != nil {
 		return parley.WrapError(op, parley.KindInternal, err)
 	}
 	call.ChargeCents, call.CreditReason = 0, why

@@ -13,12 +13,15 @@ type SystemAccounts struct {
 	Revenue        string // earned call charges; credits for dropped calls come out of it
 	RefundsPayable string // balances owed back to holders of inactive or closed accounts
 	Holds          string // funds reserved by calls in progress
+	// Trust is the clearing account of transfers from facilities' inmate trust
+	// (commissary) funds, kept apart from Cash so each side reconciles on its own.
+	Trust string
 }
 
-// DefaultSystemAccounts returns the ids "sys.cash", "sys.revenue", "sys.refunds" and
-// "sys.holds".
+// DefaultSystemAccounts returns the ids "sys.cash", "sys.revenue", "sys.refunds",
+// "sys.holds" and "sys.trust".
 func DefaultSystemAccounts() SystemAccounts {
-	return SystemAccounts{Cash: "sys.cash", Revenue: "sys.revenue", RefundsPayable: "sys.refunds", Holds: "sys.holds"}
+	return SystemAccounts{Cash: "sys.cash", Revenue: "sys.revenue", RefundsPayable: "sys.refunds", Holds: "sys.holds", Trust: "sys.trust"}
 }
 
 // Books is the ledger service: the operations parley performs on money, each one balanced
@@ -44,7 +47,10 @@ func (b *Books) Store() Store { return b.store }
 // Init creates the system accounts that do not exist yet.
 func (b *Books) Init(ctx context.Context) error {
 	for id, kind := range map[string]AccountKind{b.sys.Cash: Cash, b.sys.Revenue: Revenue,
-		b.sys.RefundsPayable: RefundsPayable, b.sys.Holds: Holds} {
+		b.sys.RefundsPayable: RefundsPayable, b.sys.Holds: Holds, b.sys.Trust: Cash} {
+		if id == "" {
+			continue
+		}
 		err := b.store.CreateAccount(ctx, Account{ID: id, Kind: kind, Active: true})
 		if err != nil && !parley.IsKind(err, parley.KindConflict) {
 			return parley.WrapError("ledger.Books.Init", parley.KindInternal, err)
@@ -103,15 +109,41 @@ func (b *Books) Deposit(ctx context.Context, account string, amount Cents, key s
 // for a retry with the same key and arguments, which returns the first deposit and moves
 // no money.
 func (b *Books) DepositOnce(ctx context.Context, account string, amount Cents, key string) (Transaction, bool, error) {
-	const op = "ledger.Books.Deposit"
+	return b.depositFrom(ctx, "ledger.Books.Deposit", b.sys.Cash, "deposit", account, amount, key)
+}
+
+// TrustTransferMemo is the memo of a transfer from an inmate's trust account.
+const TrustTransferMemo = "transfer from trust"
+
+// TransferFromTrust records money moved from an inmate's trust (commissary) account at
+// the facility into their debit account, through the Trust clearing account. Only an
+// inmate debit account may receive it. It reports whether this call applied it (false
+// for a retry with the same key and arguments).
+func (b *Books) TransferFromTrust(ctx context.Context, account string, amount Cents, key string) (Transaction, bool, error) {
+	const op = "ledger.Books.TransferFromTrust"
+	if b.sys.Trust == "" {
+		return Transaction{}, false, parley.Errorf(op, parley.KindInvalid, "no trust clearing account is configured")
+	}
+	a, err := b.store.Account(ctx, account)
+	if err != nil {
+		return Transaction{}, false, parley.WrapError(op, parley.KindInternal, err)
+	}
+	if a.Kind != InmateDebit {
+		return Transaction{}, false, parley.Errorf(op, parley.KindInvalid, "only an inmate debit account receives trust transfers, not %s", a.Kind)
+	}
+	return b.depositFrom(ctx, op, b.sys.Trust, TrustTransferMemo, account, amount, key)
+}
+
+// depositFrom moves amount from a clearing account to a paying account.
+func (b *Books) depositFrom(ctx context.Context, op, source, memo, account string, amount Cents, key string) (Transaction, bool, error) {
 	if err := positive(op, amount); err != nil {
 		return Transaction{}, false, err
 	}
 	if err := b.paying(ctx, op, account); err != nil {
 		return Transaction{}, false, err
 	}
-	stored, applied, err := b.store.Append(ctx, Transaction{IdempotencyKey: key, Kind: Deposit, Memo: "deposit",
-		Time: b.now(), Entries: []Entry{{b.sys.Cash, -amount}, {account, amount}}})
+	stored, applied, err := b.store.Append(ctx, Transaction{IdempotencyKey: key, Kind: Deposit, Memo: memo,
+		Time: b.now(), Entries: []Entry{{source, -amount}, {account, amount}}})
 	if err != nil {
 		return Transaction{}, false, parley.WrapError(op, parley.KindInternal, err)
 	}
@@ -131,6 +163,12 @@ type Hold struct {
 // it, and with ErrInactive for an inactive account. Parallel reservations on one account
 // never exceed its balance: each is an atomic append.
 func (b *Books) Reserve(ctx context.Context, account string, maxAmount Cents, key string) (Hold, error) {
+	return b.ReserveMemo(ctx, account, maxAmount, key, "call hold")
+}
+
+// ReserveMemo is Reserve with the memo statements show (e.g. the call's id; never
+// personal data).
+func (b *Books) ReserveMemo(ctx context.Context, account string, maxAmount Cents, key, memo string) (Hold, error) {
 	const op = "ledger.Books.Reserve"
 	if err := positive(op, maxAmount); err != nil {
 		return Hold{}, err
@@ -138,7 +176,7 @@ func (b *Books) Reserve(ctx context.Context, account string, maxAmount Cents, ke
 	if err := b.paying(ctx, op, account); err != nil {
 		return Hold{}, err
 	}
-	tx, err := b.post(ctx, op, Transaction{IdempotencyKey: key, Kind: Reserve, Memo: "call hold",
+	tx, err := b.post(ctx, op, Transaction{IdempotencyKey: key, Kind: Reserve, Memo: memo,
 		Entries: []Entry{{account, -maxAmount}, {b.sys.Holds, maxAmount}}})
 	if err != nil {
 		return Hold{}, err
@@ -162,6 +200,12 @@ func (b *Books) hold(ctx context.Context, op, id string) (Transaction, Hold, err
 // Settle closes a hold at the end of a call: actual (at most the held amount) goes to
 // revenue and the rest back to the account. An actual of zero releases the hold.
 func (b *Books) Settle(ctx context.Context, holdID string, actual Cents, key string) (Transaction, error) {
+	return b.SettleMemo(ctx, holdID, actual, key, "call charge")
+}
+
+// SettleMemo is Settle with the memo statements show (e.g. the call's id, length and
+// price; never personal data). A zero actual releases the hold under the same memo.
+func (b *Books) SettleMemo(ctx context.Context, holdID string, actual Cents, key, memo string) (Transaction, error) {
 	const op = "ledger.Books.Settle"
 	_, h, err := b.hold(ctx, op, holdID)
 	if err != nil {
@@ -171,13 +215,14 @@ func (b *Books) Settle(ctx context.Context, holdID string, actual Cents, key str
 		return Transaction{}, parley.Errorf(op, parley.KindInvalid, "a call on hold %s may cost $0.00 to %s, not %s", holdID, h.Amount, actual)
 	}
 	if actual == 0 {
-		return b.Release(ctx, holdID, key)
+		return b.post(ctx, op, Transaction{IdempotencyKey: key, Kind: Release, Memo: memo,
+			Closes: holdID, Entries: []Entry{{b.sys.Holds, -h.Amount}, {h.Account, h.Amount}}})
 	}
 	entries := []Entry{{b.sys.Holds, -h.Amount}, {b.sys.Revenue, actual}}
 	if rest := h.Amount - actual; rest > 0 {
 		entries = append(entries, Entry{h.Account, rest})
 	}
-	return b.post(ctx, op, Transaction{IdempotencyKey: key, Kind: Charge, Memo: "call charge",
+	return b.post(ctx, op, Transaction{IdempotencyKey: key, Kind: Charge, Memo: memo,
 		Closes: holdID, Entries: entries})
 }
 

@@ -170,6 +170,11 @@ func testExactCharge(t *testing.T, f *chargerFixture) {
 	if b := f.balance(ledger.DefaultSystemAccounts().Holds); b != 0 {
 		t.Errorf("holds after settle = %s", b)
 	}
+	// The statement names the call, its length and price.
+	_, ps, err := f.books.Statement(ctx, a.ID, time.Time{}, time.Time{})
+	if err != nil || len(ps) != 3 || ps[2].Memo != "call call-1: 61 s at $0.15/min" || ps[1].Memo != "hold for call call-1" {
+		t.Errorf("statement = %+v, %v", ps, err)
+	}
 	// A ten-minute call: $1.50 exactly.
 	c2 := newCall("call-2", "A1", famNumber)
 	if _, err := f.ch.Authorize(ctx, c2); err != nil {

@@ -9,24 +9,35 @@ import (
 )
 
 func init() {
-	register("account deposit", "account deposit --number NUMBER | --inmate ID --facility ID --amount DOLLARS --key IDEMPOTENCY_KEY", runAccountDeposit)
+	register("account deposit", "account deposit --number NUMBER [--collect] | --inmate ID --facility ID [--from-trust] --amount DOLLARS --key IDEMPOTENCY_KEY", runAccountDeposit)
 }
 
 // runAccountDeposit records money received for a family's prepaid account (by called
 // number) or an inmate's debit account, creating the account on its first deposit. The
 // key makes it safe to retry: a deposit with a key already used for the same deposit is
-// applied once and says so; the same key for another deposit is refused.
+// applied once and says so; the same key for another deposit is refused. --from-trust
+// records a transfer from the inmate's trust (commissary) account at the facility instead
+// of money received, through the trust clearing account.
 func runAccountDeposit(ctx context.Context, m *Main, args []string) error {
 	fs := m.flags("account deposit")
 	df := m.addDataFlags(fs)
 	h := addHolderFlags(fs)
 	rawAmount := fs.String("amount", "", "dollars and cents, e.g. 20.00")
 	key := fs.String("key", "", "idempotency key: the same key for a retry of the same deposit (e.g. the payment's receipt id)")
+	fromTrust := fs.Bool("from-trust", false, "with --inmate: a transfer from the inmate's trust (commissary) account; --key is the trust system's transfer id")
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	if err := h.check(); err != nil {
 		return err
+	}
+	if *fromTrust && h.inmate == "" {
+		return usageError("--from-trust needs --inmate")
+	}
+	sys := ledger.DefaultSystemAccounts()
+	source, memo, prefix, action := sys.Cash, "deposit", "deposit:", "account.deposit"
+	if *fromTrust {
+		source, memo, prefix, action = sys.Trust, ledger.TrustTransferMemo, "trust:", "account.trust_transfer"
 	}
 	if err := need("amount", *rawAmount, "key", *key); err != nil {
 		return err
@@ -35,9 +46,9 @@ func runAccountDeposit(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return parley.WrapError("--amount", parley.KindInvalid, err)
 	}
-	txKey := "deposit:" + *key
+	txKey := prefix + *key
 	if len(txKey) > ledger.MaxKeyLen {
-		return usageError("--key must be at most %d characters", ledger.MaxKeyLen-len("deposit:"))
+		return usageError("--key must be at most %d characters", ledger.MaxKeyLen-len(prefix))
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
 		a, err := h.resolve(ctx, e)
@@ -48,8 +59,8 @@ func runAccountDeposit(ctx context.Context, m *Main, args []string) error {
 		store := books.Store()
 		// A key already used for something else is refused before anything is written.
 		if prev, err := store.TransactionByKey(ctx, txKey); err == nil {
-			want := ledger.Transaction{Kind: ledger.Deposit, Memo: "deposit",
-				Entries: []ledger.Entry{{Account: ledger.DefaultSystemAccounts().Cash, Amount: -amount}, {Account: a.ID, Amount: amount}}}
+			want := ledger.Transaction{Kind: ledger.Deposit, Memo: memo,
+				Entries: []ledger.Entry{{Account: source, Amount: -amount}, {Account: a.ID, Amount: amount}}}
 			if !ledger.SameContent(prev, want) {
 				return &parley.Error{Op: "account deposit", Kind: parley.KindConflict,
 					Message: "--key was already used for a different deposit (transaction " + prev.ID + ")", Err: ledger.ErrKeyReused}
@@ -57,7 +68,7 @@ func runAccountDeposit(ctx context.Context, m *Main, args []string) error {
 		} else if !parley.IsKind(err, parley.KindNotFound) {
 			return err
 		}
-		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "account.deposit",
+		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: action,
 			Object: "account:" + a.ID, Outcome: parley.OutcomeOK, Detail: "amount " + amount.String()}); err != nil {
 			return err
 		}
@@ -76,7 +87,11 @@ func runAccountDeposit(ctx context.Context, m *Main, args []string) error {
 				return err
 			}
 		}
-		tx, applied, err := books.DepositOnce(ctx, a.ID, amount, txKey)
+		deposit := books.DepositOnce
+		if *fromTrust {
+			deposit = books.TransferFromTrust
+		}
+		tx, applied, err := deposit(ctx, a.ID, amount, txKey)
 		if errors.Is(err, ledger.ErrKeyReused) {
 			return &parley.Error{Op: "account deposit", Kind: parley.KindConflict, Message: "--key was already used for a different deposit", Err: err}
 		}
@@ -91,7 +106,11 @@ func runAccountDeposit(ctx context.Context, m *Main, args []string) error {
 			m.printf("deposit already applied with this key (transaction %s): nothing moved; %s balance %s\n", tx.ID, a.label, bal)
 			return nil
 		}
-		m.printf("deposited %s to the %s (transaction %s); balance %s\n", amount, a.label, tx.ID, bal)
+		verb := "deposited"
+		if *fromTrust {
+			verb = "transferred from trust"
+		}
+		m.printf("%s %s to the %s (transaction %s); balance %s\n", verb, amount, a.label, tx.ID, bal)
 		return nil
 	})
 }

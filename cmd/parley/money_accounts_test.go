@@ -79,3 +79,33 @@ func TestAccountRefundInactive(t *testing.T) {
 		t.Errorf("audit log: %d refund events or personal data", strings.Count(raw, `"account.refund_inactive"`))
 	}
 }
+
+// TestAccountTrustTransfer: a transfer from an inmate's trust account funds their debit
+// account once per key, shows on the statement, and is refused for a family's account.
+func TestAccountTrustTransfer(t *testing.T) {
+	c := newCLI(t)
+	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250")
+	c.ok("inmate", "add", "--facility", "cnty", "--id", "A1001", "--name", "Marisol Quintanilla", "--pin", "4821")
+	inmate := []string{"--inmate", "A1001", "--facility", "cnty"}
+	tr := func(amount, key string, who ...string) []string {
+		return append([]string{"account", "deposit", "--from-trust", "--amount", amount, "--key", key}, who...)
+	}
+	if out := c.ok(tr("12.50", "trust-77", inmate...)...); !strings.Contains(out, "transferred from trust $12.50") {
+		t.Errorf("transfer said %q", out)
+	}
+	if out := c.ok(tr("12.50", "trust-77", inmate...)...); !strings.Contains(out, "already applied") {
+		t.Errorf("retry said %q", out)
+	}
+	c.fail(1, "already used", tr("13.00", "trust-77", inmate...)...)
+	// The same receipt id as a cash deposit is a different key space: both apply.
+	c.ok(append([]string{"account", "deposit", "--amount", "1.00", "--key", "trust-77"}, inmate...)...)
+	c.fail(2, "--from-trust needs --inmate", tr("5", "t2", "--number", "+14155552671")...)
+	c.fail(1, "not an amount", tr("-1", "t3", inmate...)...)
+	if got := balanceOf(t, c, inmate...); got != 1350 {
+		t.Errorf("balance = %d, want 1350", got)
+	}
+	if st := c.ok(append([]string{"account", "statement"}, inmate...)...); !strings.Contains(st, "transfer from trust") {
+		t.Errorf("statement lacks the transfer:\n%s", st)
+	}
+	c.ok("ledger", "verify")
+}
