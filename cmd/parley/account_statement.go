@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"parley.dev/parley"
+	"parley.dev/parley/billing"
 )
 
 func init() {
@@ -33,10 +34,27 @@ type statementView struct {
 	OpeningCents int64         `json:"opening_cents"`
 	ClosingCents int64         `json:"closing_cents"`
 	Postings     []postingView `json:"postings"`
+	Summary      summaryView   `json:"summary"`
+}
+
+// summaryView totals the statement's postings by purpose (billing.Summarize), in
+// dollars and cents.
+type summaryView struct {
+	billing.StatementSummary
+	Deposits       string `json:"deposits"`
+	TrustTransfers string `json:"trust_transfers"`
+	CallCharges    string `json:"call_charges"`
+	Credits        string `json:"credits"`
+	Refunds        string `json:"refunds"`
+	Held           string `json:"held_now"` // reserved by calls in progress now
+	HeldCents      int64  `json:"held_now_cents"`
 }
 
 // runAccountStatement prints an account's movements in [from, to), each with the balance
-// after it, between the opening and closing balances. Reading it is audited.
+// after it, between the opening and closing balances, and their totals: deposits, trust
+// transfers, call charges (each call's hold and settlement name the call, its length and
+// price), credits and refunds — the billing statement of 47 CFR § 64.6000. Reading it is
+// audited.
 func runAccountStatement(ctx context.Context, m *Main, args []string) error {
 	fs := m.flags("account statement")
 	df := m.addDataFlags(fs)
@@ -88,6 +106,14 @@ func runAccountStatement(ctx context.Context, m *Main, args []string) error {
 				AmountCents: int64(p.Amount), BalanceCents: int64(p.Balance)})
 			v.Closing, v.ClosingCents = p.Balance.String(), int64(p.Balance)
 		}
+		held, err := e.books().Held(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		sum := billing.Summarize(postings)
+		v.Summary = summaryView{StatementSummary: sum, Deposits: sum.Deposits.String(), TrustTransfers: sum.TrustTransfers.String(),
+			CallCharges: sum.CallCharges.String(), Credits: sum.Credits.String(), Refunds: sum.Refunds.String(),
+			Held: held.String(), HeldCents: int64(held)}
 		if *asJSON {
 			return m.writeJSON(v)
 		}
@@ -100,6 +126,9 @@ func runAccountStatement(ctx context.Context, m *Main, args []string) error {
 			return err
 		}
 		m.printf("closing balance %s\n", v.Closing)
+		sv := v.Summary
+		m.printf("deposits %s, trust transfers %s, %d call(s) %s, credits %s, refunds %s; held by calls in progress now %s\n",
+			sv.Deposits, sv.TrustTransfers, sv.Calls, sv.CallCharges, sv.Credits, sv.Refunds, sv.Held)
 		return nil
 	})
 }

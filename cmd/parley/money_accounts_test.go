@@ -104,8 +104,16 @@ func TestAccountTrustTransfer(t *testing.T) {
 	if got := balanceOf(t, c, inmate...); got != 1350 {
 		t.Errorf("balance = %d, want 1350", got)
 	}
-	if st := c.ok(append([]string{"account", "statement"}, inmate...)...); !strings.Contains(st, "transfer from trust") {
-		t.Errorf("statement lacks the transfer:\n%s", st)
+	st := c.ok(append([]string{"account", "statement"}, inmate...)...)
+	if !strings.Contains(st, "transfer from trust") || !strings.Contains(st, "deposits $1.00, trust transfers $12.50, 0 call(s) $0.00") {
+		t.Errorf("statement lacks the transfer or its totals:\n%s", st)
+	}
+	var sv statementView
+	if err := json.Unmarshal([]byte(c.ok(append([]string{"account", "statement", "--json"}, inmate...)...)), &sv); err != nil {
+		t.Fatal(err)
+	}
+	if sv.Summary.TrustTransfers != "$12.50" || sv.Summary.StatementSummary.Deposits != 100 || sv.Summary.Net != 1350 {
+		t.Errorf("statement summary = %+v", sv.Summary)
 	}
 	c.ok("ledger", "verify")
 }
