@@ -11,7 +11,7 @@ func TestSummarize(t *testing.T) {
 		{Kind: ledger.Deposit, Memo: "deposit", Amount: 2000},
 		{Kind: ledger.Deposit, Memo: ledger.TrustTransferMemo, Amount: 500},
 		{Kind: ledger.Reserve, Amount: -450}, {Kind: ledger.Charge, Amount: 435}, // a 15¢ call
-		{Kind: ledger.Reserve, Amount: -300},                                    // used its whole hold: no settle posting
+		{Kind: ledger.Reserve, Amount: -300},                                      // used its whole hold: no settle posting
 		{Kind: ledger.Reserve, Amount: -450}, {Kind: ledger.Release, Amount: 450}, // never connected
 		{Kind: ledger.Credit, Amount: 15},
 		{Kind: ledger.Refund, Amount: -1000},

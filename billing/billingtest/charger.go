@@ -133,6 +133,7 @@ func RunCharger(t *testing.T, open ChargerOpener) {
 		{"PayerOrder", testPayerOrder},
 		{"Idempotent", testIdempotent},
 		{"ParallelCallsNeverOverdraw", testParallel},
+		{"StaleHoldsReleased", testStale},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -457,5 +458,46 @@ func testParallel(t *testing.T, f *chargerFixture) {
 		if b := f.balance(a.ID); b != deposit-charged || b < 0 {
 			t.Errorf("round %d: balance %s, want %s - %s", round, b, deposit, charged)
 		}
+	}
+}
+
+// testStale: a hold whose call never settled is released after maxAge, once; a settled
+// call's is not; a late Settle of the released call is refused and moves nothing.
+func testStale(t *testing.T, f *chargerFixture) {
+	ctx := context.Background()
+	a := inmateAcct("S1")
+	f.fund(a, 1000)
+	old, fresh := newCall("stale-1", "S1", famNumber), newCall("stale-2", "S1", famNumber)
+	for _, c := range []*parley.CallRecord{old, fresh} {
+		if _, err := f.ch.Authorize(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b := f.balance(a.ID); b != 1000-450-450 {
+		t.Fatalf("balance with two holds = %s", b)
+	}
+	if _, err := f.ch.ReleaseStale(ctx, callStart, time.Minute); !parley.IsKind(err, parley.KindInvalid) {
+		t.Errorf("maxAge below MaxCall: %v", err)
+	}
+	// Both holds were made at callStart; one call settles, the other never does.
+	if err := f.ch.Settle(ctx, ended(fresh, parley.CallCompleted, "inmate_hangup"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.ch.ReleaseStale(ctx, callStart.Add(3*time.Hour), 2*time.Hour)
+	if err != nil || n != 1 {
+		t.Fatalf("ReleaseStale = %d, %v; want 1 (the settled one is closed)", n, err)
+	}
+	if b := f.balance(a.ID); b != 1000-15 {
+		t.Errorf("balance after release = %s, want $9.85", b)
+	}
+	if n, err := f.ch.ReleaseStale(ctx, callStart.Add(4*time.Hour), 2*time.Hour); err != nil || n != 0 {
+		t.Errorf("second ReleaseStale = %d, %v", n, err)
+	}
+	before := f.txCount()
+	if err := f.ch.Settle(ctx, ended(old, parley.CallCompleted, "inmate_hangup"), 5*time.Minute); err == nil {
+		t.Error("late Settle of a released call succeeded")
+	}
+	if f.txCount() != before || f.balance(a.ID) != 985 {
+		t.Error("late Settle moved money")
 	}
 }
