@@ -143,3 +143,21 @@ func (e *env) facilityDay(ctx context.Context, id string, day time.Time) (*parle
 	}
 	return f, day, nil
 }
+
+// charger returns the call charger over the environment's database: the SIP call path's
+// billing hook (sip.Billing), to be wired by `serve`. Books.Init has created the system
+// accounts when it returns.
+func (e *env) charger(ctx context.Context, caps *rates.Caps) (*billing.Charger, error) {
+	books := e.books()
+	if err := books.Init(ctx); err != nil {
+		return nil, err
+	}
+	return &billing.Charger{Pricer: &billing.Pricer{Caps: caps, Rates: e.db, Facilities: e.store},
+		Books: books, Index: e.cipher, Log: e.logger}, nil
+}
+
+// inactiveRefunder returns the periodic inactive-account refund job `serve` runs
+// (InactiveRefunder.Every, e.g. daily).
+func (e *env) inactiveRefunder() *billing.InactiveRefunder {
+	return &billing.InactiveRefunder{Books: e.books(), Audit: e.audit, Actor: "system:inactive-refunds", Log: e.logger}
+}

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"parley.dev/parley"
 )
 
 // TestAccountRefundInactive: accounts idle 180 days are listed by a dry run, refunded
@@ -116,4 +120,70 @@ func TestAccountTrustTransfer(t *testing.T) {
 		t.Errorf("statement summary = %+v", sv.Summary)
 	}
 	c.ok("ledger", "verify")
+}
+
+// TestChargerOverCLIData charges calls with the charger `serve` wires (env.charger) on a
+// database set up through the CLI: a 61 s call at $0.09/min costs exactly 9¢, a call the
+// trunk drops after 30 s is credited, the statement shows both and the ledger verifies.
+func TestChargerOverCLIData(t *testing.T) {
+	c := newCLI(t)
+	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250")
+	c.ok("inmate", "add", "--facility", "cnty", "--id", "A1001", "--name", "Marisol Quintanilla", "--pin", "4821")
+	c.ok("rates", "set", "--facility", "cnty", "--audio", "0.09", "--from", "2026-04-06")
+	inmate := []string{"--inmate", "A1001", "--facility", "cnty"}
+	c.ok(append([]string{"account", "deposit", "--amount", "10.00", "--key", "r1"}, inmate...)...)
+
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Stdin: strings.NewReader(""),
+		Getenv: func(k string) string { return c.env[k] }, Now: func() time.Time { return c.now }}
+	err := m.withEnv(context.Background(), &dataFlags{data: c.data, keys: c.keys}, func(ctx context.Context, e *env) error {
+		caps, err := m.caps()
+		if err != nil {
+			return err
+		}
+		ch, err := e.charger(ctx, caps)
+		if err != nil {
+			return err
+		}
+		for _, tc := range []struct {
+			id      string
+			bridged time.Duration
+			status  parley.CallStatus
+			reason  string
+			charge  int64
+			credit  string
+		}{
+			{"cli-call-1", 61 * time.Second, parley.CallCompleted, "called_party_hangup", 9, ""},
+			{"cli-call-2", 30 * time.Second, parley.CallDropped, "rtp_timeout_called", 0, "dropped_in_first_minute:rtp_timeout_called"},
+		} {
+			call := &parley.CallRecord{ID: tc.id, FacilityID: "cnty", InmateID: "A1001", Number: "+14155552671", StartedAt: c.now}
+			if _, err := ch.Authorize(ctx, call); err != nil {
+				return err
+			}
+			call.Status, call.Reason = tc.status, tc.reason
+			if err := ch.Settle(ctx, call, tc.bridged); err != nil {
+				return err
+			}
+			if call.ChargeCents != tc.charge || call.CreditReason != tc.credit || !strings.HasPrefix(call.PayingAccount, "inmate-") {
+				t.Errorf("%s: charge %d credit %q paying %q", tc.id, call.ChargeCents, call.CreditReason, call.PayingAccount)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := balanceOf(t, c, inmate...); got != 991 {
+		t.Errorf("balance = %d, want 991", got)
+	}
+	st := c.ok(append([]string{"account", "statement"}, inmate...)...)
+	for _, want := range []string{"call cli-call-1: 61 s at $0.09/min", "credit: dropped_in_first_minute", "2 call(s) $0.13, credits $0.04"} {
+		if !strings.Contains(st, want) {
+			t.Errorf("statement lacks %q:\n%s", want, st)
+		}
+	}
+	c.ok("ledger", "verify")
+	// Bad input: a cap lookup before any order is a clear "none in force".
+	if out := c.ok("rates", "show", "--facility", "cnty", "--on", "2014-01-01"); !strings.Contains(out, "cap      none in force") {
+		t.Errorf("rates show before any order:\n%s", out)
+	}
 }
