@@ -7,6 +7,12 @@
 // Caps change after a rate is set — a new order, or the facility moving to another size
 // tier — so the price of every call is computed again at its start: the lower of the
 // facility's rate and the cap in force that day (rates.Caps.PriceFor).
+//
+// Charger is the SIP call path's billing hook: it picks the paying account, reserves the
+// most a call may cost before the trunk is dialled, charges the bridged time when the call
+// ends and credits calls dropped in their first minute or ended by a system fault (see
+// Classify for the table of end reasons). InactiveRefunder refunds accounts idle for 180
+// days (47 CFR § 64.6130); Summarize totals a statement.
 package billing
 
 import (

@@ -34,12 +34,16 @@
 //
 // # Charging
 //
-// The caps are per minute (47 CFR § 64.6030). parley bills by the second and rounds the
-// total down to the cent (Charge), which is never more than per-minute billing with
-// partial minutes rounded up: whichever way the rules are read on partial minutes, the
-// charge is within them. A call is priced under the cap in force on the day it starts,
-// in the facility's time zone. Affordable gives the longest call a balance pays for, so
-// a call can reserve its maximum cost before it starts.
+// The caps are per-minute maximums (47 CFR § 64.6030; ancillary charges are anything
+// beyond "the per-minute charges assessed" under §§ 64.6010 and 64.6030, § 64.6000).
+// The orders' text available to us states no rounding rule for partial minutes, and FCC
+// 25-75 (90 FR 56013) ends the 2021 per-minute pricing rules at its compliance date.
+// parley therefore bills by the second and rounds the total down to the cent (Charge),
+// which is never more than rate × duration and never more than per-minute billing with
+// partial minutes rounded up: whichever way the rules are read, the charge is within them.
+// A call is priced under the cap in force on the day it starts, in the facility's time
+// zone. Affordable gives the longest call a balance pays for, so a call can reserve its
+// maximum cost before it starts.
 //
 // # Fees and site commissions
 //
