@@ -25,8 +25,11 @@ const InactiveDays = 180
 type InactiveRefunder struct {
 	Books *ledger.Books
 	Audit parley.Auditor
-	Actor string       // who runs it, e.g. "system:inactive-refunds" or "cli:operator"
-	Log   *slog.Logger // nil discards
+	Actor string // who runs it, e.g. "system:inactive-refunds" or "cli:operator"
+	// Days is the inactivity period: InactiveDays if zero. A state may set a longer one
+	// (§ 64.6130(b)); a shorter one is refused.
+	Days int
+	Log  *slog.Logger // nil discards
 }
 
 // InactiveRefund is one account found inactive.
@@ -46,8 +49,7 @@ type InactiveReport struct {
 	Total   ledger.Cents     `json:"total_cents"`
 }
 
-// Run refunds every paying account whose last transaction is more than InactiveDays
-// before asOf and whose balance is positive. With dryRun it only reports them. It is
+// Run refunds every paying account whose last transaction is more than Days before asOf and whose balance is positive. With dryRun it only reports them. It is
 // idempotent: the refund of one period of inactivity has the key
 // "inactive-refund:<account>:<last activity>", so a second run (or a retry after a crash)
 // moves nothing more. An account with open holds has been active and is skipped.
@@ -64,7 +66,14 @@ func (r *InactiveRefunder) Run(ctx context.Context, asOf time.Time, dryRun bool)
 	if actor == "" {
 		actor = "system:inactive-refunds"
 	}
-	cutoff := asOf.AddDate(0, 0, -InactiveDays)
+	days := r.Days
+	switch {
+	case days == 0:
+		days = InactiveDays
+	case days < InactiveDays || days > 36500:
+		return InactiveReport{}, parley.Errorf(op, parley.KindInvalid, "the inactivity period must be %d to 36500 days, not %d", InactiveDays, days)
+	}
+	cutoff := asOf.AddDate(0, 0, -days)
 	store := r.Books.Store()
 	accounts, err := store.Accounts(ctx)
 	if err != nil {
@@ -95,7 +104,7 @@ func (r *InactiveRefunder) Run(ctx context.Context, asOf time.Time, dryRun bool)
 		if !dryRun {
 			if err := r.Audit.Audit(ctx, parley.AuditEvent{Actor: actor, Action: "account.refund_inactive",
 				Object: "account:" + a.ID, Outcome: parley.OutcomeOK,
-				Detail: fmt.Sprintf("amount %s; inactive since %s (%d-day rule, 47 CFR 64.6130)", bal, last.UTC().Format(time.DateOnly), InactiveDays)}); err != nil {
+				Detail: fmt.Sprintf("amount %s; inactive since %s (%d-day rule, 47 CFR 64.6130)", bal, last.UTC().Format(time.DateOnly), days)}); err != nil {
 				return rep, err
 			}
 			if a.Active {

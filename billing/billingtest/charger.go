@@ -335,6 +335,12 @@ func testInsufficient(t *testing.T, f *chargerFixture) {
 			t.Errorf("bad record: %v", err)
 		}
 	}
+	if err := f.ch.Settle(ctx, newCall("poor-1", "E1", famNumber), -time.Second); !parley.IsKind(err, parley.KindInvalid) {
+		t.Errorf("negative bridged time: %v", err)
+	}
+	if _, err := f.ch.Authorize(ctx, newCall(strings.Repeat("x", 101), "E1", famNumber)); !parley.IsKind(err, parley.KindInvalid) {
+		t.Errorf("absurd call id: %v", err)
+	}
 	unknown := newCall("nofac", "E1", famNumber)
 	unknown.FacilityID = "ghost"
 	if _, err := f.ch.Authorize(ctx, unknown); err == nil || parley.IsKind(err, parley.KindForbidden) {

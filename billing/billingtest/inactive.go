@@ -118,6 +118,18 @@ func RunInactive(t *testing.T, s ledger.Store) {
 	if _, err := r.Run(ctx, time.Time{}, false); !parley.IsKind(err, parley.KindInvalid) {
 		t.Errorf("zero as-of: %v", err)
 	}
+	// A state's longer period: "recent" (idle 81 days at now) is not due under 365 days
+	// even much later than 180; a period shorter than the federal one is refused.
+	long := &billing.InactiveRefunder{Books: books, Audit: audit, Days: 365}
+	if rep, err := long.Run(ctx, t0.AddDate(0, 0, 100+300), true); err != nil || len(rep.Refunds) != 0 {
+		t.Errorf("365-day period at 300 days idle: %+v, %v", rep, err)
+	}
+	if rep, err := long.Run(ctx, t0.AddDate(0, 0, 100+366), true); err != nil || len(rep.Refunds) != 1 || rep.Refunds[0].Account != "recent" {
+		t.Errorf("365-day period at 366 days idle: %+v, %v", rep, err)
+	}
+	if _, err := (&billing.InactiveRefunder{Books: books, Audit: audit, Days: 90}).Run(ctx, now, true); !parley.IsKind(err, parley.KindInvalid) {
+		t.Errorf("90-day period: %v", err)
+	}
 	if _, err := ledger.Verify(ctx, s); err != nil {
 		t.Errorf("Verify: %v", err)
 	}

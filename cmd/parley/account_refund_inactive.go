@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register("account refund-inactive", "account refund-inactive [--as-of DATE|RFC3339] [--dry-run] [--json]", runAccountRefundInactive)
+	register("account refund-inactive", "account refund-inactive [--as-of DATE|RFC3339] [--days N] [--dry-run] [--json]", runAccountRefundInactive)
 }
 
 // runAccountRefundInactive refunds, through the ledger, every paying account with money
@@ -21,6 +21,7 @@ func runAccountRefundInactive(ctx context.Context, m *Main, args []string) error
 	df := m.addDataFlags(fs)
 	rawAsOf := fs.String("as-of", "", "the day (YYYY-MM-DD, UTC) or time (RFC 3339) to judge inactivity at; default now")
 	dryRun := fs.Bool("dry-run", false, "list the accounts without refunding them")
+	days := fs.Int("days", billing.InactiveDays, "inactivity period in days: 180 (federal), or a state's longer period")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
@@ -36,7 +37,7 @@ func runAccountRefundInactive(ctx context.Context, m *Main, args []string) error
 		if asOf.After(e.now()) {
 			return usageError("--as-of must not be in the future")
 		}
-		r := &billing.InactiveRefunder{Books: e.books(), Audit: e.audit, Actor: parley.ActorFromContext(ctx), Log: e.logger}
+		r := &billing.InactiveRefunder{Books: e.books(), Audit: e.audit, Actor: parley.ActorFromContext(ctx), Log: e.logger, Days: *days}
 		rep, err := r.Run(ctx, asOf, *dryRun)
 		if err != nil {
 			return err

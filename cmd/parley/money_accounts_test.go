@@ -77,6 +77,7 @@ func TestAccountRefundInactive(t *testing.T) {
 	}
 	c.ok("ledger", "verify")
 	c.fail(2, "--as-of", "account", "refund-inactive", "--as-of", "soon")
+	c.fail(1, "must be 180 to 36500 days", "account", "refund-inactive", "--days", "30")
 	c.fail(2, "future", "account", "refund-inactive", "--as-of", c.now.Add(48*time.Hour).Format(time.DateOnly))
 	raw := c.ok("audit", "list", "--limit", "1000", "--json")
 	if strings.Count(raw, `"account.refund_inactive"`) != 2 || strings.Contains(raw, "4155552671") || strings.Contains(raw, "A1001") {
