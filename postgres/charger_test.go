@@ -19,3 +19,9 @@ func TestCharger(t *testing.T) {
 func TestInactiveRefunds(t *testing.T) {
 	billingtest.RunInactive(t, openSchema(t, newSchema(t)).Ledger())
 }
+
+// BenchmarkCharger: Authorize + Settle of one call on PostgreSQL.
+func BenchmarkCharger(b *testing.B) {
+	db := openSchema(b, newSchema(b))
+	billingtest.BenchCharger(b, db, db.Ledger())
+}

@@ -20,3 +20,9 @@ func TestCharger(t *testing.T) {
 func TestInactiveRefunds(t *testing.T) {
 	billingtest.RunInactive(t, openAt(t, filepath.Join(t.TempDir(), "parley.db")).Ledger())
 }
+
+// BenchmarkCharger: Authorize + Settle of one call on SQLite.
+func BenchmarkCharger(b *testing.B) {
+	db := openAt(b, filepath.Join(b.TempDir(), "parley.db"))
+	billingtest.BenchCharger(b, db, db.Ledger())
+}

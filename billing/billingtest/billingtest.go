@@ -28,7 +28,7 @@ func day(s string) time.Time {
 	return d
 }
 
-func rate(t *testing.T, s string) rates.Microdollars {
+func rate(t testing.TB, s string) rates.Microdollars {
 	t.Helper()
 	m, err := rates.ParseDollars(s)
 	if err != nil {

@@ -36,7 +36,7 @@ func (testIndex) BlindIndex(column string, value []byte) []byte {
 // chargerFixture is a jail of ADP 250 in Chicago charging $0.15/min from 2026-04-06 (the
 // FCC 25-75 cap of $0.13 plus the $0.02 additive), and a charger over it.
 type chargerFixture struct {
-	t      *testing.T
+	t      testing.TB
 	ledger ledger.Store
 	books  *ledger.Books
 	ch     *billing.Charger
@@ -48,8 +48,13 @@ var callStart = time.Date(2026, 5, 1, 15, 0, 0, 0, time.UTC)
 
 func newChargerFixture(t *testing.T, open ChargerOpener) *chargerFixture {
 	t.Helper()
-	ctx := context.Background()
 	s, l := open(t)
+	return fixtureOn(t, s, l)
+}
+
+func fixtureOn(t testing.TB, s Store, l ledger.Store) *chargerFixture {
+	t.Helper()
+	ctx := context.Background()
 	caps, err := rates.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -506,4 +511,24 @@ func testStale(t *testing.T, f *chargerFixture) {
 	if f.txCount() != before || f.balance(a.ID) != 985 {
 		t.Error("late Settle moved money")
 	}
+}
+
+// BenchCharger measures one call's billing on a real store: Authorize (price, payer,
+// hold) and Settle (charge, return of the rest) on a funded account.
+func BenchCharger(b *testing.B, s Store, l ledger.Store) {
+	f := fixtureOn(b, s, l)
+	ctx := context.Background()
+	a := inmateAcct("BENCH")
+	f.fund(a, ledger.MaxAmount)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		c := newCall(fmt.Sprintf("bench-%d", i), "BENCH", famNumber)
+		if _, err := f.ch.Authorize(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.ch.Settle(ctx, ended(c, parley.CallCompleted, "inmate_hangup"), 61*time.Second); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/call")
 }
