@@ -30,7 +30,8 @@ const DefaultMaxCall = 2 * time.Hour
 // # Holds
 //
 // Authorize reserves, in one atomic ledger append keyed "call-hold:<call id>", the cost of
-// the longest call the balance buys (at most MaxCall), and returns that length; a retry
+// the longest call the balance buys (at most the facility's maximum call length, or
+// MaxCall), and returns that length; a retry
 // finds the hold by its key and reserves nothing more. Parallel calls on one account
 // each reserve from what the others left, so together they never overdraw it.
 //
@@ -55,7 +56,11 @@ type Charger struct {
 	Books   *ledger.Books
 	Index   Indexer
 	MaxCall time.Duration // longest call reserved for; DefaultMaxCall if zero
-	Log     *slog.Logger  // call ids, amounts and account ids only
+	// FacilityMaxCall, if set, returns a facility's maximum call length (its call
+	// rules), so a hold covers at most that rather than MaxCall; 0 or KindNotFound
+	// means MaxCall.
+	FacilityMaxCall func(ctx context.Context, facilityID string) (time.Duration, error)
+	Log             *slog.Logger // call ids, amounts and account ids only
 }
 
 // Keys of a call's ledger transactions.
@@ -68,6 +73,24 @@ func (c *Charger) maxCall() time.Duration {
 		return c.MaxCall
 	}
 	return DefaultMaxCall
+}
+
+// limitFor returns the longest call at a facility a hold covers.
+func (c *Charger) limitFor(ctx context.Context, facilityID string) (time.Duration, error) {
+	limit := c.maxCall()
+	if c.FacilityMaxCall == nil {
+		return limit, nil
+	}
+	d, err := c.FacilityMaxCall(ctx, facilityID)
+	switch {
+	case parley.IsKind(err, parley.KindNotFound):
+		return limit, nil
+	case err != nil:
+		return 0, parley.WrapError("billing.Charger", parley.KindInternal, err)
+	case d > 0 && d < limit:
+		return d, nil
+	}
+	return limit, nil
 }
 
 func (c *Charger) log() *slog.Logger {
@@ -107,6 +130,10 @@ func (c *Charger) Authorize(ctx context.Context, call *parley.CallRecord) (time.
 	if err != nil {
 		return 0, err
 	}
+	limit, err := c.limitFor(ctx, call.FacilityID)
+	if err != nil {
+		return 0, err
+	}
 	store := c.Books.Store()
 	// A retry: the hold exists, answer from it.
 	if prev, err := store.TransactionByKey(ctx, holdKey(call.ID)); err == nil {
@@ -115,7 +142,7 @@ func (c *Charger) Authorize(ctx context.Context, call *parley.CallRecord) (time.
 			return 0, parley.WrapError(op, parley.KindInternal, err)
 		}
 		call.PayingAccount = paying
-		d, _ := quote.Hold(amount, c.maxCall())
+		d, _ := quote.Hold(amount, limit)
 		return d, nil
 	} else if !parley.IsKind(err, parley.KindNotFound) {
 		return 0, parley.WrapError(op, parley.KindInternal, err)
@@ -137,7 +164,7 @@ func (c *Charger) Authorize(ctx context.Context, call *parley.CallRecord) (time.
 			call.PayingAccount = a.ID
 			return 0, nil
 		}
-		d, ok, err := c.reserve(ctx, op, call.ID, a.ID, quote, minute)
+		d, ok, err := c.reserve(ctx, op, call.ID, a.ID, quote, minute, limit)
 		if err != nil {
 			return 0, err
 		}
@@ -158,7 +185,7 @@ func (c *Charger) Authorize(ctx context.Context, call *parley.CallRecord) (time.
 
 // reserve holds the cost of the longest call the account's balance buys. It reports
 // false when the balance cannot pay minute (also after losing races to parallel calls).
-func (c *Charger) reserve(ctx context.Context, op, callID, account string, q Quote, minute ledger.Cents) (time.Duration, bool, error) {
+func (c *Charger) reserve(ctx context.Context, op, callID, account string, q Quote, minute ledger.Cents, limit time.Duration) (time.Duration, bool, error) {
 	store := c.Books.Store()
 	for attempt := 0; attempt < 8; attempt++ {
 		bal, err := store.Balance(ctx, account)
@@ -168,7 +195,7 @@ func (c *Charger) reserve(ctx context.Context, op, callID, account string, q Quo
 		if bal < minute || bal <= 0 {
 			return 0, false, nil
 		}
-		d, amount := q.Hold(bal, c.maxCall())
+		d, amount := q.Hold(bal, limit)
 		if amount == 0 { // the whole call costs less than a cent: nothing to hold
 			return d, true, nil
 		}

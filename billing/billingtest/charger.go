@@ -181,10 +181,18 @@ func testExactCharge(t *testing.T, f *chargerFixture) {
 	if err != nil || len(ps) != 3 || ps[2].Memo != "call call-1: 61 s at $0.15/min" || ps[1].Memo != "hold for call call-1" {
 		t.Errorf("statement = %+v, %v", ps, err)
 	}
+	// A facility whose calls last at most 10 minutes: the hold covers 10 minutes.
+	f.ch.FacilityMaxCall = func(_ context.Context, id string) (time.Duration, error) {
+		if id != "cnty" {
+			return 0, parley.Errorf("test", parley.KindNotFound, "no rules")
+		}
+		return 10 * time.Minute, nil
+	}
+	defer func() { f.ch.FacilityMaxCall = nil }()
 	// A ten-minute call: $1.50 exactly.
 	c2 := newCall("call-2", "A1", famNumber)
-	if _, err := f.ch.Authorize(ctx, c2); err != nil {
-		t.Fatal(err)
+	if d, err := f.ch.Authorize(ctx, c2); err != nil || d != 10*time.Minute || f.balance(a.ID) != 985-150 {
+		t.Fatalf("Authorize under a 10-minute facility limit = %v, %v; balance %s", d, err, f.balance(a.ID))
 	}
 	if err := f.ch.Settle(ctx, ended(c2, parley.CallCompleted, "max_duration"), 10*time.Minute); err != nil || c2.ChargeCents != 150 {
 		t.Errorf("10 min call: charge %d, %v; want 150", c2.ChargeCents, err)

@@ -152,8 +152,12 @@ func (e *env) charger(ctx context.Context, caps *rates.Caps) (*billing.Charger, 
 	if err := books.Init(ctx); err != nil {
 		return nil, err
 	}
+	maxCall := func(ctx context.Context, facilityID string) (time.Duration, error) {
+		r, err := e.db.CallRules(ctx, facilityID)
+		return r.MaxCallLength, err
+	}
 	return &billing.Charger{Pricer: &billing.Pricer{Caps: caps, Rates: e.db, Facilities: e.store},
-		Books: books, Index: e.cipher, Log: e.logger}, nil
+		Books: books, Index: e.cipher, FacilityMaxCall: maxCall, Log: e.logger}, nil
 }
 
 // inactiveRefunder returns the periodic inactive-account refund job `serve` runs
