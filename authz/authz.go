@@ -6,6 +6,7 @@
 package authz
 
 import (
+	"context"
 	"slices"
 	"time"
 
@@ -135,4 +136,25 @@ func Reachable(a Actor, action Action, now time.Time) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// Load builds the Actor of an account: its scope (its facility, or its agency's
+// facilities) and its grants active at now.
+func Load(ctx context.Context, s parley.UserService, u *parley.User, now time.Time) (Actor, error) {
+	a := Actor{UserID: u.ID, Role: u.Role}
+	if u.FacilityID != "" {
+		a.Facilities = []string{u.FacilityID}
+	} else {
+		ag, err := s.FindAgency(ctx, u.AgencyID)
+		if err != nil {
+			return Actor{}, err
+		}
+		a.Facilities = ag.Facilities
+	}
+	gs, err := s.ListUserGrants(ctx, u.ID, now)
+	if err != nil {
+		return Actor{}, err
+	}
+	a.Grants = gs
+	return a, nil
 }
