@@ -15,7 +15,6 @@ import (
 
 	"parley.dev/parley"
 	"parley.dev/parley/audit"
-	"parley.dev/parley/auth"
 	"parley.dev/parley/fieldcrypt"
 	"parley.dev/parley/file"
 	"parley.dev/parley/keydir"
@@ -201,9 +200,4 @@ func (e *env) importer(region string) *legacy.Importer {
 	})
 	return &legacy.Importer{Store: e.store, Gate: e.registry, Recorder: record, Auditor: e.audit,
 		Logger: e.logger, DefaultRegion: region}
-}
-
-// auth returns the sign-in service over this environment's store and audit log.
-func (e *env) auth() *auth.Service {
-	return auth.New(auth.Config{Store: e.store, Auditor: e.audit, Logger: e.logger, Now: e.clock})
 }
