@@ -18,7 +18,7 @@ import (
 type pageTemplate struct{ t *template.Template }
 
 var funcs = template.FuncMap{
-	"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"time":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	"duration": func(d time.Duration) string { return d.Round(time.Second).String() },
 }
 
