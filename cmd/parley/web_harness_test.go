@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -162,4 +163,21 @@ func importCity(t *testing.T, c *cli) {
 		t.Fatal(err)
 	}
 	c.ok("import", "calls", "--file", filepath.Join(dir, "city.csv"), "--recordings", dir)
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// totpNow is the current TOTP code of a world's account.
+func totpNow(t *testing.T, w *matrixWorld, name string) string {
+	code, err := auth.Code(w.secrets[name], w.c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
 }
