@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"parley.dev/parley"
 )
@@ -46,7 +47,27 @@ func statusOf(err error) (int, string, string) {
 	if status == 0 {
 		return http.StatusInternalServerError, "internal", "internal error"
 	}
-	return status, kind.String(), err.Error()
+	return status, kind.String(), publicMessage(err)
+}
+
+// publicMessage joins the messages of the parley errors in err's chain, without their
+// operation names: "purpose is required", not "web.reason: purpose is required".
+func publicMessage(err error) string {
+	var parts []string
+	for err != nil {
+		var pe *parley.Error
+		if !errors.As(err, &pe) {
+			break
+		}
+		if pe.Message != "" {
+			parts = append(parts, pe.Message)
+		}
+		err = pe.Err
+	}
+	if len(parts) == 0 {
+		return "request refused"
+	}
+	return strings.Join(parts, ": ")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

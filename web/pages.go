@@ -166,7 +166,8 @@ type callsPage struct {
 	Q        url.Values
 	Searched bool
 	Calls    []*parley.CallRecord
-	Reason   string // "purpose=…&case=…" for the detail links
+	Purpose  string // carried to the detail links
+	Case     string
 }
 
 func (s *Server) pageCalls(w http.ResponseWriter, r *http.Request, p *principal) error {
@@ -192,7 +193,7 @@ func (s *Server) pageCalls(w http.ResponseWriter, r *http.Request, p *principal)
 			return nil
 		}
 		data.Searched = true
-		data.Reason = url.Values{"purpose": {sq.why.Purpose}, "case": {sq.why.Case}}.Encode()
+		data.Purpose, data.Case = sq.why.Purpose, sq.why.Case
 	}
 	v.Data = data
 	s.render(w, r, http.StatusOK, "calls", v)
