@@ -120,3 +120,17 @@ func testGrantsAndAlerts(t *testing.T, s parley.Store) {
 		t.Fatalf("alerts = %+v", as)
 	}
 }
+
+// seedBreachStaff adds a staff account named like a breach name, with secrets that must
+// not show either (the TOTP secret is distinctive).
+func seedBreachStaff(t *testing.T, s parley.Store, facilityID string) {
+	u := &parley.User{Name: breachNames[2], Role: parley.RoleInvestigator, FacilityID: facilityID,
+		PasswordHash: "$argon2id$v=19$m=47104,t=1,p=1$c2FsdA$aGFzaA", TOTPSecret: breachTOTP}
+	ok(t, "staff", s.CreateUser(ctx(t), u))
+	got, err := s.FindUserByName(ctx(t), breachNames[2])
+	ok(t, "staff read back", err)
+	equal(t, "staff TOTP secret", got.TOTPSecret, breachTOTP)
+}
+
+// breachTOTP is a staff TOTP secret: it must never be in a dump in clear.
+const breachTOTP = "JBSWY3DPEHPK3PXPZEBRAQUALITYKEYX"
