@@ -150,9 +150,14 @@ type UserService interface {
 	// FindUserByName returns an account by sign-in name, or KindNotFound.
 	FindUserByName(ctx context.Context, name string) (*User, error)
 	// UpdateUserAuth rewrites the secrets and sign-in state (password hash, TOTP secret,
-	// enrolment hash, factor version, failures, lock, last TOTP step). KindNotFound if the
-	// account does not exist.
+	// enrolment hash, factor version, failures, lock, last TOTP step — never lowering the
+	// stored step). KindNotFound if the account does not exist.
 	UpdateUserAuth(ctx context.Context, u *User) error
+	// AdvanceTOTPStep sets an account's LastTOTPStep to step if it is lower, atomically, and
+	// reports whether it did: false means that step (or a later one) was used already, so
+	// two concurrent sign-ins with one code cannot both pass. UpdateUserAuth never lowers
+	// LastTOTPStep either. KindNotFound if the account does not exist.
+	AdvanceTOTPStep(ctx context.Context, userID string, step int64) (bool, error)
 	// ListUsers returns every account, ordered by id.
 	ListUsers(ctx context.Context) ([]*User, error)
 

@@ -285,3 +285,26 @@ func TestPasswordHash(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentSameCode: many simultaneous sign-ins with one code yield one session.
+func TestConcurrentSameCode(t *testing.T) {
+	f := setup(t)
+	code := f.code(t)
+	const n = 8
+	var wg sync.WaitGroup
+	wins := make(chan string, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if tok, _, _, err := f.svc.SignIn(context.Background(), name, f.pw, code); err == nil {
+				wins <- tok
+			}
+		}()
+	}
+	wg.Wait()
+	close(wins)
+	if len(wins) != 1 {
+		t.Fatalf("%d sign-ins with one code succeeded, want 1", len(wins))
+	}
+}

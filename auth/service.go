@@ -262,6 +262,13 @@ func (s *Service) checkFactors(ctx context.Context, op string, u *parley.User, p
 		}
 		return s.fail(ctx, op, u, "bad_code")
 	}
+	moved, err := s.c.Store.AdvanceTOTPStep(ctx, u.ID, step)
+	if err != nil {
+		return err
+	}
+	if !moved { // a concurrent sign-in used this code first
+		return s.fail(ctx, op, u, "replayed_code")
+	}
 	u.LastTOTPStep, u.FailedSignIns, u.LockedUntil = step, 0, time.Time{}
 	return s.c.Store.UpdateUserAuth(ctx, u)
 }

@@ -52,6 +52,24 @@ func testUsers(t *testing.T, s parley.Store) {
 	ok(t, "find", err)
 	equal(t, "updated", *again, *got)
 	wantKind(t, "update missing", s.UpdateUserAuth(ctx(t), &parley.User{ID: "nope", Name: "N"}), parley.KindNotFound)
+	// TOTP steps only move forward, atomically.
+	for _, c := range []struct {
+		step int64
+		want bool
+	}{{99, false}, {98, false}, {100, true}, {100, false}, {102, true}} {
+		moved, err := s.AdvanceTOTPStep(ctx(t), u.ID, c.step)
+		ok(t, "advance", err)
+		if moved != c.want {
+			t.Fatalf("AdvanceTOTPStep(%d) = %v, want %v", c.step, moved, c.want)
+		}
+	}
+	_, err = s.AdvanceTOTPStep(ctx(t), "nope", 1)
+	wantKind(t, "advance missing", err, parley.KindNotFound)
+	stale := *again
+	stale.LastTOTPStep = 5
+	ok(t, "stale update", s.UpdateUserAuth(ctx(t), &stale))
+	again, _ = s.FindUser(ctx(t), u.ID)
+	equal(t, "step after a stale update", again.LastTOTPStep, int64(102))
 	all, err := s.ListUsers(ctx(t))
 	ok(t, "list", err)
 	equal(t, "list", len(all), 1)
