@@ -130,6 +130,16 @@ type Alert struct {
 	CreatedAt time.Time
 }
 
+// WebAuthnCredential is a security key registered as an account's second factor. Data is
+// the WebAuthn library's record of it (public key, sign counter, flags) as JSON: nothing
+// in it is secret.
+type WebAuthnCredential struct {
+	ID        []byte // the credential id the authenticator chose
+	UserID    string
+	Data      []byte
+	CreatedAt time.Time
+}
+
 // UserService stores staff accounts, agencies, sessions, grants and alerts.
 type UserService interface {
 	// CreateAgency stores a new agency (without facilities). KindConflict if the id exists.
@@ -160,6 +170,15 @@ type UserService interface {
 	AdvanceTOTPStep(ctx context.Context, userID string, step int64) (bool, error)
 	// ListUsers returns every account, ordered by id.
 	ListUsers(ctx context.Context) ([]*User, error)
+
+	// AddWebAuthnCredential stores a security key of an account. KindConflict if its id
+	// is registered already, KindNotFound if the account does not exist.
+	AddWebAuthnCredential(ctx context.Context, c *WebAuthnCredential) error
+	// ListWebAuthnCredentials returns an account's security keys, oldest first.
+	ListWebAuthnCredentials(ctx context.Context, userID string) ([]*WebAuthnCredential, error)
+	// UpdateWebAuthnCredential replaces a key's Data (its sign counter moves on every use).
+	// KindNotFound if it does not exist.
+	UpdateWebAuthnCredential(ctx context.Context, c *WebAuthnCredential) error
 
 	// CreateSession stores a session. KindConflict if the token hash exists.
 	CreateSession(ctx context.Context, s *Session) error

@@ -417,3 +417,60 @@ func (db *DB) ListAlerts(ctx context.Context, scopes []string, limit int) ([]*pa
 	}
 	return out, nil
 }
+
+// AddWebAuthnCredential stores a security key; see parley.UserService.
+func (db *DB) AddWebAuthnCredential(ctx context.Context, c *parley.WebAuthnCredential) error {
+	const op = "sqldb.AddWebAuthnCredential"
+	if len(c.ID) == 0 || len(c.ID) > 1023 || len(c.Data) == 0 || len(c.Data) > 64<<10 {
+		return invalid(op, "a credential needs an id of 1 to 1023 bytes and data")
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = db.now()
+	}
+	c.CreatedAt = Truncate(c.CreatedAt)
+	return db.inTx(ctx, op, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, db.q(`SELECT 1 FROM users WHERE id = ?`), c.UserID).Scan(&one)
+		if err == sql.ErrNoRows {
+			return parley.Errorf(op, parley.KindNotFound, "account not found")
+		}
+		if err != nil {
+			return db.dbErr(op, err)
+		}
+		_, err = tx.ExecContext(ctx, db.q(`INSERT INTO webauthn_credentials (id, user_id, data, created_at) VALUES (?, ?, ?, ?)`),
+			c.ID, c.UserID, c.Data, micros(c.CreatedAt))
+		return db.dbErr(op, err)
+	})
+}
+
+// ListWebAuthnCredentials returns an account's security keys, oldest first.
+func (db *DB) ListWebAuthnCredentials(ctx context.Context, userID string) ([]*parley.WebAuthnCredential, error) {
+	const op = "sqldb.ListWebAuthnCredentials"
+	rows, err := db.db.QueryContext(ctx, db.q(`SELECT id, user_id, data, created_at FROM webauthn_credentials
+		WHERE user_id = ? ORDER BY created_at, id`), userID)
+	if err != nil {
+		return nil, db.dbErr(op, err)
+	}
+	defer rows.Close()
+	var out []*parley.WebAuthnCredential
+	for rows.Next() {
+		c := &parley.WebAuthnCredential{}
+		var created sql.NullInt64
+		if err := rows.Scan(&c.ID, &c.UserID, &c.Data, &created); err != nil {
+			return nil, db.dbErr(op, err)
+		}
+		c.CreatedAt = fromMicros(created)
+		out = append(out, c)
+	}
+	return out, db.dbErr(op, rows.Err())
+}
+
+// UpdateWebAuthnCredential replaces a key's data.
+func (db *DB) UpdateWebAuthnCredential(ctx context.Context, c *parley.WebAuthnCredential) error {
+	const op = "sqldb.UpdateWebAuthnCredential"
+	res, err := db.db.ExecContext(ctx, db.q(`UPDATE webauthn_credentials SET data = ? WHERE id = ? AND user_id = ?`), c.Data, c.ID, c.UserID)
+	if err != nil {
+		return db.dbErr(op, err)
+	}
+	return db.rowsAffected(op, res, "credential not found")
+}

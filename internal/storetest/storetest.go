@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		{"Users", testUsers},
 		{"Sessions", testSessions},
 		{"GrantsAndAlerts", testGrantsAndAlerts},
+		{"WebAuthnCredentials", testWebAuthnCredentials},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -152,3 +152,27 @@ func seedBreachStaff(t *testing.T, s parley.Store, facilityID string) {
 
 // breachTOTP is a staff TOTP secret: it must never be in a dump in clear.
 const breachTOTP = "JBSWY3DPEHPK3PXPZEBRAQUALITYKEYX"
+
+// testWebAuthnCredentials: security keys round-trip per account, ids are unique, data updates.
+func testWebAuthnCredentials(t *testing.T, s parley.Store) {
+	mustFacility(t, s, "f1")
+	u := &parley.User{Name: "Kim", Role: parley.RoleAuditor, FacilityID: "f1"}
+	ok(t, "user", s.CreateUser(ctx(t), u))
+	c1 := &parley.WebAuthnCredential{ID: []byte{1, 2, 3}, UserID: u.ID, Data: []byte(`{"n":1}`), CreatedAt: base}
+	ok(t, "add", s.AddWebAuthnCredential(ctx(t), c1))
+	ok(t, "add 2", s.AddWebAuthnCredential(ctx(t), &parley.WebAuthnCredential{ID: []byte{4}, UserID: u.ID, Data: []byte(`{}`), CreatedAt: base.Add(time.Second)}))
+	wantKind(t, "duplicate id", s.AddWebAuthnCredential(ctx(t), c1), parley.KindConflict)
+	wantKind(t, "unknown user", s.AddWebAuthnCredential(ctx(t), &parley.WebAuthnCredential{ID: []byte{9}, UserID: "nope", Data: []byte(`{}`)}), parley.KindNotFound)
+	wantKind(t, "empty id", s.AddWebAuthnCredential(ctx(t), &parley.WebAuthnCredential{UserID: u.ID, Data: []byte(`{}`)}), parley.KindInvalid)
+	c1.Data = []byte(`{"n":2}`)
+	ok(t, "update", s.UpdateWebAuthnCredential(ctx(t), c1))
+	wantKind(t, "update missing", s.UpdateWebAuthnCredential(ctx(t), &parley.WebAuthnCredential{ID: []byte{7}, UserID: u.ID, Data: []byte(`{}`)}), parley.KindNotFound)
+	list, err := s.ListWebAuthnCredentials(ctx(t), u.ID)
+	ok(t, "list", err)
+	if len(list) != 2 || !bytes.Equal(list[0].ID, []byte{1, 2, 3}) || string(list[0].Data) != `{"n":2}` || !list[0].CreatedAt.Equal(us(base)) {
+		t.Fatalf("credentials = %+v", list)
+	}
+	none, err := s.ListWebAuthnCredentials(ctx(t), "other")
+	ok(t, "list other", err)
+	equal(t, "other's keys", len(none), 0)
+}
