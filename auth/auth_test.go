@@ -308,3 +308,52 @@ func TestConcurrentSameCode(t *testing.T) {
 		t.Fatalf("%d sign-ins with one code succeeded, want 1", len(wins))
 	}
 }
+
+// TestSecurityKeyRefusals: the parts of the security key flow that need no authenticator:
+// an account without a key is refused (and it counts as a failure), a wrong password never
+// starts a ceremony, ceremonies are single-use, expire, and belong to one account.
+func TestSecurityKeyRefusals(t *testing.T) {
+	f := setup(t)
+	keys, err := auth.NewKeys(f.svc, "https://parley.example.org", "parley.example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := keys.BeginSignIn(t.Context(), name, f.pw); !parley.IsKind(err, parley.KindUnauthorized) {
+		t.Fatalf("sign-in with a key on an account without one: %v", err)
+	}
+	if f.ev.count("session.signin", parley.OutcomeDenied, "no_security_key") != 1 {
+		t.Fatal("not audited")
+	}
+	if _, _, err := keys.BeginSignIn(t.Context(), name, "wrong password!!"); !parley.IsKind(err, parley.KindUnauthorized) {
+		t.Fatalf("wrong password: %v", err)
+	}
+	u, err := f.store.FindUserByName(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, opts, err := keys.BeginRegistration(t.Context(), u.ID)
+	if err != nil || id == "" || opts == nil || len(opts.Response.Challenge) < 16 {
+		t.Fatalf("begin registration: %v %v", err, opts)
+	}
+	if err := keys.FinishRegistration(t.Context(), "someone-else", id, strings.NewReader("{}")); !parley.IsKind(err, parley.KindForbidden) {
+		t.Fatalf("another account's ceremony: %v", err)
+	}
+	if err := keys.FinishRegistration(t.Context(), u.ID, id, strings.NewReader("{}")); !parley.IsKind(err, parley.KindUnauthorized) {
+		t.Fatalf("a spent ceremony: %v", err)
+	}
+	id, _, _ = keys.BeginRegistration(t.Context(), u.ID)
+	if err := keys.FinishRegistration(t.Context(), u.ID, id, strings.NewReader(`{"id":"x"}`)); !parley.IsKind(err, parley.KindInvalid) {
+		t.Fatalf("a malformed answer: %v", err)
+	}
+	id, _, _ = keys.BeginRegistration(t.Context(), u.ID)
+	f.now = f.now.Add(6 * time.Minute)
+	if err := keys.FinishRegistration(t.Context(), u.ID, id, strings.NewReader("{}")); !parley.IsKind(err, parley.KindUnauthorized) {
+		t.Fatalf("an expired ceremony: %v", err)
+	}
+	if _, _, _, err := keys.FinishSignIn(t.Context(), "made-up", strings.NewReader("{}")); !parley.IsKind(err, parley.KindUnauthorized) {
+		t.Fatalf("an unknown sign-in ceremony: %v", err)
+	}
+	if n, _ := f.store.CountSessions(t.Context(), time.Time{}); n != 0 {
+		t.Fatalf("%d sessions after refusals", n)
+	}
+}

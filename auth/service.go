@@ -292,6 +292,12 @@ func (s *Service) SignIn(ctx context.Context, name, password, code string) (stri
 	if err := s.checkFactors(ctx, op, u, password, code); err != nil {
 		return "", nil, nil, err
 	}
+	return s.startSession(ctx, op, u, "password+totp")
+}
+
+// startSession creates a session for an account whose factors have been checked, audits
+// the sign-in and returns the token.
+func (s *Service) startSession(ctx context.Context, op string, u *parley.User, how string) (string, *parley.Session, *parley.User, error) {
 	token, err := randomToken(32)
 	if err != nil {
 		return "", nil, nil, parley.WrapError(op, parley.KindInternal, err)
@@ -303,7 +309,7 @@ func (s *Service) SignIn(ctx context.Context, name, password, code string) (stri
 	now := s.c.Now()
 	sess := &parley.Session{TokenHash: HashToken(token), UserID: u.ID, CSRFToken: csrf,
 		FactorVersion: u.FactorVersion, CreatedAt: now, LastSeen: now}
-	if err := s.audit(ctx, "user:"+u.ID, "session.signin", "user:"+u.ID, parley.OutcomeOK, "password+totp"); err != nil {
+	if err := s.audit(ctx, "user:"+u.ID, "session.signin", "user:"+u.ID, parley.OutcomeOK, how); err != nil {
 		return "", nil, nil, err
 	}
 	if err := s.c.Store.CreateSession(ctx, sess); err != nil {

@@ -51,6 +51,8 @@ type view struct {
 	Error   string
 	Data    any
 	Message string
+	Script  bool // load the security key script
+	Keys    bool // security keys are configured
 }
 
 // navLinks says which sections the account's role opens.
@@ -98,7 +100,7 @@ func (s *Server) page(fn func(w http.ResponseWriter, r *http.Request, p *princip
 }
 
 func (s *Server) base(p *principal, title string) view {
-	v := view{Title: title}
+	v := view{Title: title, Keys: s.c.Keys != nil}
 	if p != nil {
 		v.User, v.CSRF = p.user, p.sess.CSRFToken
 		v.Nav = navLinks{Calls: authz.RoleMay(p.actor, authz.SearchCalls), Audit: authz.RoleMay(p.actor, authz.ReadAudit)}
@@ -117,7 +119,9 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, p *principal,
 }
 
 func (s *Server) pageSignInForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "signin", s.base(nil, "Sign in"))
+	v := s.base(nil, "Sign in")
+	v.Script = v.Keys
+	s.render(w, r, http.StatusOK, "signin", v)
 }
 
 // pageSignIn takes the sign-in form: name, password and TOTP code.

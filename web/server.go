@@ -55,6 +55,7 @@ type Config struct {
 	Audit       AuditLog
 	VerifyAudit func(ctx context.Context) (audit.Report, error)
 	Registry    Registry
+	Keys        *auth.Keys   // security keys as a second factor; nil: TOTP only
 	Logger      *slog.Logger // never receives personal data
 	Limits      authz.Limits
 	Region      string       // default region of numbers typed without a country code; "US" if empty
@@ -120,6 +121,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/audit/verify", s.api(s.apiAuditVerify))
 	mux.Handle("POST /api/v1/privileged", s.api(s.apiPrivileged))
 	mux.Handle("GET /api/v1/alerts", s.api(s.apiAlerts))
+	mux.Handle("POST /api/v1/keys/register", s.api(s.apiKeyRegisterBegin))
+	mux.Handle("POST /api/v1/keys/register/{ceremony}", s.api(s.apiKeyRegisterFinish))
+	mux.HandleFunc("POST /api/v1/session/key", s.apiKeySignInBegin)
+	mux.HandleFunc("POST /api/v1/session/key/{ceremony}", s.apiKeySignInFinish)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "not_found", "no such API route")
 	})
@@ -131,5 +136,6 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /calls", s.page(s.pageCalls))
 	mux.Handle("GET /calls/{id}", s.page(s.pageCall))
 	mux.Handle("GET /audit", s.page(s.pageAudit))
+	mux.Handle("GET /keys", s.page(s.pageKeys))
 	mux.Handle("GET /static/", http.FileServerFS(assets))
 }

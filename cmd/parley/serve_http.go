@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 
@@ -21,7 +22,8 @@ func (e *env) auth() *auth.Service {
 
 // httpHandler is everything `serve --http` answers: the staff API and pages (package web),
 // /metrics and /healthz. PARLEY_READS_PER_MINUTE and PARLEY_DAILY_READ_CAP override the
-// per-account bulk-read limits.
+// per-account bulk-read limits; PARLEY_WEBAUTHN_ORIGIN (the origin staff browsers see,
+// e.g. https://parley.example.org) turns on security keys as a second factor.
 func (m *Main) httpHandler(e *env) (http.Handler, error) {
 	limits := authz.DefaultLimits
 	for env, dst := range map[string]*int{"PARLEY_READS_PER_MINUTE": &limits.PerMinute, "PARLEY_DAILY_READ_CAP": &limits.DailyRecords} {
@@ -33,8 +35,19 @@ func (m *Main) httpHandler(e *env) (http.Handler, error) {
 			*dst = n
 		}
 	}
+	signIn := e.auth()
+	var keys *auth.Keys
+	if origin := m.Getenv("PARLEY_WEBAUTHN_ORIGIN"); origin != "" {
+		u, err := url.Parse(origin)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || u.Path != "" {
+			return nil, usageError("PARLEY_WEBAUTHN_ORIGIN must be an origin like https://parley.example.org")
+		}
+		if keys, err = auth.NewKeys(signIn, origin, u.Hostname()); err != nil {
+			return nil, err
+		}
+	}
 	return web.New(web.Config{
-		Auth: e.auth(), Store: e.store, Searcher: e.searcher, Vault: e.vault, Audit: e.audit,
+		Auth: signIn, Keys: keys, Store: e.store, Searcher: e.searcher, Vault: e.vault, Audit: e.audit,
 		VerifyAudit: e.verifyAudit, Registry: e.registry, Logger: e.logger, Limits: limits,
 		Health: e.healthHandler(),
 	})

@@ -28,7 +28,10 @@ type webServer struct {
 }
 
 // startWeb runs serve on 127.0.0.1:0 over c's data and waits until it listens.
-func startWeb(t *testing.T, c *cli) *webServer {
+func startWeb(t *testing.T, c *cli) *webServer { return startWebAt(t, c, "127.0.0.1:0") }
+
+// startWebAt runs serve on addr.
+func startWebAt(t *testing.T, c *cli, addr string) *webServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
@@ -36,7 +39,7 @@ func startWeb(t *testing.T, c *cli) *webServer {
 	m := &Main{Stdout: &syncBuffer{}, Stderr: s.stderr, Stdin: strings.NewReader(""),
 		Getenv: func(k string) string { return c.env[k] }, Now: func() time.Time { return c.now }, Ready: ready}
 	go func() {
-		s.done <- m.Run(ctx, []string{"serve", "--data", c.data, "--keys", c.keys, "--http", "127.0.0.1:0"})
+		s.done <- m.Run(ctx, []string{"serve", "--data", c.data, "--keys", c.keys, "--http", addr})
 	}()
 	t.Cleanup(func() {
 		cancel()

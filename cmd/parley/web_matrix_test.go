@@ -41,6 +41,8 @@ var matrixRoutes = []route{
 	{name: "page calls", method: "GET", path: "/calls?facility={fac}&purpose=matrix&case=M-1", roles: "investigator prosecutor", scoped: true, grantable: true, ok: 200, page: true},
 	{name: "page call", method: "GET", path: "/calls/{call}?purpose=matrix&case=M-1", roles: "investigator prosecutor", scoped: true, grantable: true, ok: 200, page: true},
 	{name: "page audit", method: "GET", path: "/audit", roles: "auditor", ok: 200, page: true},
+	{name: "api key registration", method: "POST", path: "/api/v1/keys/register", roles: "*", ok: 200},
+	{name: "page keys", method: "GET", path: "/keys", roles: "*", ok: 200, page: true},
 }
 
 // matrixWorld is the seeded data of the matrix: facility cnty (own) and city (other), each
@@ -76,6 +78,7 @@ func newMatrixWorld(t *testing.T) *matrixWorld {
 			}
 		}
 	}
+	c.env["PARLEY_WEBAUTHN_ORIGIN"] = "http://localhost:8080" // security keys on; no ceremony finishes here
 	w.srv = startWeb(t, c)
 	return w
 }
