@@ -86,7 +86,7 @@ func (s *Server) apiSignIn(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	setSessionCookie(w, r, token)
+	s.setSessionCookie(w, r, token)
 	writeJSON(w, http.StatusCreated, sessionResponse{UserID: u.ID, Role: string(u.Role), CSRFToken: sess.CSRFToken})
 }
 
@@ -101,7 +101,7 @@ func (s *Server) apiSignOut(w http.ResponseWriter, r *http.Request, p *principal
 	if err := s.c.Auth.SignOut(r.Context(), p.token); err != nil {
 		return err
 	}
-	clearSessionCookie(w, r)
+	s.clearSessionCookie(w, r)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

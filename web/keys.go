@@ -35,7 +35,7 @@ func (s *Server) apiKeyRegisterFinish(w http.ResponseWriter, r *http.Request, p 
 	if err := s.c.Keys.FinishRegistration(p.ctx(r), p.user.ID, r.PathValue("ceremony"), r.Body); err != nil {
 		return err
 	}
-	clearSessionCookie(w, r)
+	s.clearSessionCookie(w, r)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -78,7 +78,7 @@ func (s *Server) apiKeySignInFinish(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	setSessionCookie(w, r, token)
+	s.setSessionCookie(w, r, token)
 	writeJSON(w, http.StatusCreated, sessionResponse{UserID: u.ID, Role: string(u.Role), CSRFToken: sess.CSRFToken})
 }
 

@@ -139,7 +139,7 @@ func (s *Server) pageSignIn(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, status, "signin", v)
 		return
 	}
-	setSessionCookie(w, r, token)
+	s.setSessionCookie(w, r, token)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
@@ -147,7 +147,7 @@ func (s *Server) pageSignOut(w http.ResponseWriter, r *http.Request, p *principa
 	if err := s.c.Auth.SignOut(r.Context(), p.token); err != nil {
 		return err
 	}
-	clearSessionCookie(w, r)
+	s.clearSessionCookie(w, r)
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 	return nil
 }

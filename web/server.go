@@ -60,6 +60,9 @@ type Config struct {
 	Limits      authz.Limits
 	Region      string       // default region of numbers typed without a country code; "US" if empty
 	Health      http.Handler // served at /healthz, if set
+	// BehindTLS says browsers reach the server through a TLS-terminating proxy: cookies
+	// are Secure and __Host- prefixed, and HSTS is sent, even though requests arrive in clear.
+	BehindTLS bool
 }
 
 // Server is the staff surface. Create it with New; it is an http.Handler.
@@ -101,7 +104,7 @@ func New(c Config) (*Server, error) {
 		mux.Handle("GET /healthz", c.Health)
 	}
 	cop := http.NewCrossOriginProtection()
-	s.handler = s.metrics.wrap(secureHeaders(cop.Handler(mux)))
+	s.handler = s.metrics.wrap(s.secureHeaders(cop.Handler(mux)))
 	return s, nil
 }
 

@@ -16,8 +16,12 @@ const (
 	cookieTLS   = "__Host-parley_session"
 )
 
-func cookieName(r *http.Request) string {
-	if r.TLS != nil {
+// secure reports whether the browser reached us over TLS: directly, or through a
+// TLS-terminating proxy (Config.BehindTLS).
+func (s *Server) secure(r *http.Request) bool { return r.TLS != nil || s.c.BehindTLS }
+
+func (s *Server) cookieName(r *http.Request) string {
+	if s.secure(r) {
 		return cookieTLS
 	}
 	return cookiePlain
@@ -25,14 +29,14 @@ func cookieName(r *http.Request) string {
 
 // setSessionCookie sets the session cookie: HttpOnly, SameSite=Strict, Secure under TLS,
 // no Max-Age (it ends with the browser; the server ends it sooner on idle).
-func setSessionCookie(w http.ResponseWriter, r *http.Request, token string) {
-	http.SetCookie(w, &http.Cookie{Name: cookieName(r), Value: token, Path: "/", HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, token string) {
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(r), Value: token, Path: "/", HttpOnly: true,
+		Secure: s.secure(r), SameSite: http.SameSiteStrictMode})
 }
 
-func clearSessionCookie(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: cookieName(r), Value: "", Path: "/", HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: -1, Expires: time.Unix(1, 0)})
+func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(r), Value: "", Path: "/", HttpOnly: true,
+		Secure: s.secure(r), SameSite: http.SameSiteStrictMode, MaxAge: -1, Expires: time.Unix(1, 0)})
 }
 
 // principal is the signed-in account behind a request.
@@ -46,7 +50,7 @@ type principal struct {
 
 // authenticate returns the request's principal, or KindUnauthorized.
 func (s *Server) authenticate(r *http.Request) (*principal, error) {
-	c, err := r.Cookie(cookieName(r))
+	c, err := r.Cookie(s.cookieName(r))
 	if err != nil || c.Value == "" {
 		return nil, parley.Errorf("web.authenticate", parley.KindUnauthorized, "sign in first")
 	}

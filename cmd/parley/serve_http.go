@@ -23,7 +23,8 @@ func (e *env) auth() *auth.Service {
 // httpHandler is everything `serve --http` answers: the staff API and pages (package web),
 // /metrics and /healthz. PARLEY_READS_PER_MINUTE and PARLEY_DAILY_READ_CAP override the
 // per-account bulk-read limits; PARLEY_WEBAUTHN_ORIGIN (the origin staff browsers see,
-// e.g. https://parley.example.org) turns on security keys as a second factor.
+// e.g. https://parley.example.org) turns on security keys as a second factor;
+// PARLEY_BEHIND_TLS=true says a TLS-terminating proxy is in front (Secure cookies, HSTS).
 func (m *Main) httpHandler(e *env) (http.Handler, error) {
 	limits := authz.DefaultLimits
 	for env, dst := range map[string]*int{"PARLEY_READS_PER_MINUTE": &limits.PerMinute, "PARLEY_DAILY_READ_CAP": &limits.DailyRecords} {
@@ -49,7 +50,7 @@ func (m *Main) httpHandler(e *env) (http.Handler, error) {
 	return web.New(web.Config{
 		Auth: signIn, Keys: keys, Store: e.store, Searcher: e.searcher, Vault: e.vault, Audit: e.audit,
 		VerifyAudit: e.verifyAudit, Registry: e.registry, Logger: e.logger, Limits: limits,
-		Health: e.healthHandler(),
+		Health: e.healthHandler(), BehindTLS: m.Getenv("PARLEY_BEHIND_TLS") == "true",
 	})
 }
 

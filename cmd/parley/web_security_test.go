@@ -240,3 +240,25 @@ func TestWebBulkCap(t *testing.T) {
 		t.Errorf("%d denied searches audited, want the 1 refused past the cap", refused)
 	}
 }
+
+// TestWebBehindTLS: behind a TLS-terminating proxy the session cookie is __Host- prefixed
+// and Secure, and HSTS is sent; in clear without the setting, neither.
+func TestWebBehindTLS(t *testing.T) {
+	for _, behind := range []bool{true, false} {
+		c := newCLI(t)
+		if behind {
+			c.env["PARLEY_BEHIND_TLS"] = "true"
+		}
+		c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250")
+		w := &matrixWorld{c: c, secrets: map[string]string{}, clients: map[string]*staff{}}
+		w.secrets["tls-user"] = addStaff(t, c, "tls-user", "auditor", "--facility", "cnty", matrixPassword)
+		w.srv = startWeb(t, c)
+		resp := signInRaw(t, w, "tls-user")
+		sc := resp.Header.Get("Set-Cookie")
+		hsts := resp.Header.Get("Strict-Transport-Security")
+		secure := strings.HasPrefix(sc, "__Host-parley_session=") && strings.Contains(sc, "; Secure")
+		if secure != behind || (hsts != "") != behind {
+			t.Errorf("behind TLS %v: Set-Cookie %q, HSTS %q", behind, sc, hsts)
+		}
+	}
+}
