@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"parley.dev/parley"
+	"parley.dev/parley/internal/testingutil"
 )
 
 const matrixPassword = "matrix password 1"
@@ -57,8 +58,9 @@ type matrixWorld struct {
 	clients    map[string]*staff // signed-in clients: the clock stands still, and a TOTP code signs in once
 }
 
-func newMatrixWorld(t *testing.T) *matrixWorld {
-	c := newCLI(t)
+func newMatrixWorld(t *testing.T) *matrixWorld { return newMatrixWorldOn(t, newCLI(t)) }
+
+func newMatrixWorldOn(t *testing.T, c *cli) *matrixWorld {
 	s := seed(t, c)
 	importCity(t, c)
 	w := &matrixWorld{c: c, calls: map[string]string{}, recs: map[string]string{}, secrets: map[string]string{},
@@ -111,8 +113,16 @@ func (rt route) want(role parley.Role, own, granted bool) int {
 // TestAuthorizationMatrix: every API route and page × every role × own/other facility ×
 // with/without grant, through real HTTP against a real SQLite store, with the exact
 // status; and without a session, 401 (API) or a redirect to sign-in (pages).
-func TestAuthorizationMatrix(t *testing.T) {
-	w := newMatrixWorld(t)
+func TestAuthorizationMatrix(t *testing.T) { authorizationMatrix(t, newMatrixWorld(t)) }
+
+// TestAuthorizationMatrixPostgres runs the same matrix with the database on PostgreSQL.
+func TestAuthorizationMatrixPostgres(t *testing.T) {
+	c := newCLI(t)
+	c.env["PARLEY_DB"] = testingutil.WithSearchPath(testingutil.PostgresDSN(), testingutil.PostgresSchema(t))
+	authorizationMatrix(t, newMatrixWorldOn(t, c))
+}
+
+func authorizationMatrix(t *testing.T, w *matrixWorld) {
 	anon := newClient(t, w.srv.base)
 	for _, rt := range matrixRoutes {
 		for _, fac := range []string{"cnty", "city"} {
