@@ -73,9 +73,17 @@ func TestUserCommands(t *testing.T) {
 	c.fail(1, "only an admin", "grant", "add", "--by", "Ada Admin", "--user", "Ines Investigator", "--facility", "city", "--hours", "24", "--reason", "r")
 	c.fail(1, "only an admin", "grant", "add", "--by", "Ines Investigator", "--user", "Ada Admin", "--facility", "city", "--hours", "24", "--reason", "r")
 	c.fail(2, "--hours", "grant", "add", "--by", "Ada Admin", "--user", "Ines Investigator", "--facility", "cnty", "--hours", "0", "--reason", "r")
+	list := c.ok("user", "list", "--json")
+	if !strings.Contains(list, `"name": "Ada Admin"`) || !strings.Contains(list, `"agency_id": "county"`) ||
+		strings.Contains(list, "argon2") || strings.Contains(list, secret) {
+		t.Fatalf("user list = %s", list)
+	}
 	out := c.ok("user", "reset", "--name", "Ines Investigator")
 	if !enrolSecretRE.MatchString(out) {
 		t.Fatalf("reset printed %q", out)
+	}
+	if list := c.ok("user", "list"); !strings.Contains(list, "Ines Investigator") || !strings.Contains(list, "false") {
+		t.Fatalf("after reset the account is still enrolled: %s", list)
 	}
 	raw := c.ok("audit", "list", "--limit", "1000", "--json")
 	for _, s := range []string{"Ines", "Ada Admin", "Investigator\""} {
