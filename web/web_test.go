@@ -125,3 +125,31 @@ func TestParseSearch(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseSearch: any query either parses into a search that names something, with a
+// purpose, or is refused as invalid; it never panics.
+func FuzzParseSearch(f *testing.F) {
+	for _, s := range []string{"facility=cnty&purpose=p", "number=%2B14155552671&purpose=p&from=2026-11-01", "purpose=&x=1", "facility=..%2F&purpose=p"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		sq, err := parseSearch(q, "US")
+		if err != nil {
+			if !parley.IsKind(err, parley.KindInvalid) {
+				t.Fatalf("%q: %v is not KindInvalid", raw, err)
+			}
+			return
+		}
+		f := sq.filter
+		if sq.why.Purpose == "" || (f.Number == "" && f.FacilityID == "" && f.InmateID == "") {
+			t.Fatalf("%q accepted without purpose or subject: %+v", raw, sq)
+		}
+		if f.FacilityID != "" && parley.ValidateID(f.FacilityID) != nil {
+			t.Fatalf("%q accepted a bad facility id", raw)
+		}
+	})
+}
