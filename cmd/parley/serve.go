@@ -70,7 +70,12 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		if err != nil {
 			return err
 		}
-		srv := &http.Server{Handler: e.healthHandler(), ReadHeaderTimeout: 5 * time.Second}
+		handler, err := m.httpHandler(e)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 		jobs, stopJobs := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		wg.Add(1)

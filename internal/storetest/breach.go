@@ -59,6 +59,7 @@ func RunBreach(t *testing.T, open Opener, dump Dumper) {
 	needles = append(needles, breachBars...)
 	needles = append(needles, breachKeys...)
 	needles = append(needles, breachPINs...)
+	needles = append(needles, breachTOTP)
 	if !bytes.Contains(data, []byte(breachFacility)) {
 		t.Fatalf("the dump (%d bytes) does not contain the facility name stored in clear; it is not a real dump", len(data))
 	}
@@ -133,6 +134,7 @@ func seedBreach(t *testing.T, s parley.Store) {
 	}
 	ok(t, "shred", s.ShredPeriod(ctx(t), sh))
 	seedBreachContacts(t, s, f.ID)
+	seedBreachStaff(t, s, f.ID)
 	for _, probe := range []func() error{
 		func() error {
 			_, err := s.FindCalls(ctx(t), parley.CallFilter{Number: parley.Number(breachNumbers[1])})

@@ -54,6 +54,10 @@ func Run(t *testing.T, open Opener) {
 		{"CallUsage", testCallUsage},
 		{"CallRules", testCallRules},
 		{"ContactRowBinding", testContactRowBinding},
+		{"Users", testUsers},
+		{"Sessions", testSessions},
+		{"GrantsAndAlerts", testGrantsAndAlerts},
+		{"WebAuthnCredentials", testWebAuthnCredentials},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+
+	"parley.dev/parley"
+	"parley.dev/parley/audit"
+	"parley.dev/parley/auth"
+	"parley.dev/parley/authz"
+	"parley.dev/parley/web"
+)
+
+// auth returns the sign-in service over this environment's store and audit log.
+func (e *env) auth() *auth.Service {
+	return auth.New(auth.Config{Store: e.store, Auditor: e.audit, Logger: e.logger, Now: e.clock})
+}
+
+// httpHandler is everything `serve --http` answers: the staff API and pages (package web),
+// /metrics and /healthz. PARLEY_READS_PER_MINUTE and PARLEY_DAILY_READ_CAP override the
+// per-account bulk-read limits; PARLEY_WEBAUTHN_ORIGIN (the origin staff browsers see,
+// e.g. https://parley.example.org) turns on security keys as a second factor;
+// PARLEY_BEHIND_TLS=true says a TLS-terminating proxy is in front (Secure cookies, HSTS).
+func (m *Main) httpHandler(e *env) (http.Handler, error) {
+	limits := authz.DefaultLimits
+	for env, dst := range map[string]*int{"PARLEY_READS_PER_MINUTE": &limits.PerMinute, "PARLEY_DAILY_READ_CAP": &limits.DailyRecords} {
+		if v := m.Getenv(env); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return nil, usageError("%s must be a positive number", env)
+			}
+			*dst = n
+		}
+	}
+	signIn := e.auth()
+	var keys *auth.Keys
+	if origin := m.Getenv("PARLEY_WEBAUTHN_ORIGIN"); origin != "" {
+		u, err := url.Parse(origin)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || u.Path != "" {
+			return nil, usageError("PARLEY_WEBAUTHN_ORIGIN must be an origin like https://parley.example.org")
+		}
+		if keys, err = auth.NewKeys(signIn, origin, u.Hostname()); err != nil {
+			return nil, err
+		}
+	}
+	return web.New(web.Config{
+		Auth: signIn, Keys: keys, Store: e.store, Searcher: e.searcher, Vault: e.vault, Audit: e.audit,
+		VerifyAudit: e.verifyAudit, Registry: e.registry, Logger: e.logger, Limits: limits,
+		Health: e.healthHandler(), BehindTLS: m.Getenv("PARLEY_BEHIND_TLS") == "true",
+	})
+}
+
+// verifyAudit checks the whole audit log against its stored checkpoint and the copy kept
+// outside the database, like `audit verify`.
+func (e *env) verifyAudit(ctx context.Context) (audit.Report, error) {
+	var external [][]byte
+	b, err := os.ReadFile(e.checkpointFile())
+	switch {
+	case err == nil:
+		external = append(external, b)
+	case !errors.Is(err, os.ErrNotExist):
+		return audit.Report{}, parley.WrapError("audit verify", parley.KindInternal, err)
+	}
+	return audit.Verify(ctx, e.store, e.verifier, external...)
+}

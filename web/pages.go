@@ -1,0 +1,276 @@
+package web
+
+import (
+	"bytes"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"parley.dev/parley"
+	"parley.dev/parley/audit"
+	"parley.dev/parley/authz"
+)
+
+// pageTemplate is one page parsed with the shared layout.
+type pageTemplate struct{ t *template.Template }
+
+var funcs = template.FuncMap{
+	"time":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"duration": func(d time.Duration) string { return d.Round(time.Second).String() },
+}
+
+// loadPages parses every page template with the layout.
+func loadPages() (map[string]*pageTemplate, error) {
+	names, err := fs.Glob(assets, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*pageTemplate{}
+	for _, n := range names {
+		if strings.HasSuffix(n, "/layout.html") {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html", n)
+		if err != nil {
+			return nil, parley.WrapError("web.loadPages", parley.KindInternal, err)
+		}
+		out[strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")] = &pageTemplate{t: t}
+	}
+	return out, nil
+}
+
+// view is what every page template receives.
+type view struct {
+	Title   string
+	User    *parley.User
+	CSRF    string
+	Nav     navLinks
+	Error   string
+	Data    any
+	Message string
+	Script  bool // load the security key script
+	Keys    bool // security keys are configured
+}
+
+// navLinks says which sections the account's role opens.
+type navLinks struct{ Calls, Audit bool }
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
+	t, ok := s.pages[name]
+	if !ok {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.t.Execute(&buf, v); err != nil {
+		s.c.Logger.ErrorContext(r.Context(), "page render failed", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// page wraps a page handler: body limit, session (redirect to sign-in without), CSRF on
+// state changes, errors rendered as a page.
+func (s *Server) page(fn func(w http.ResponseWriter, r *http.Request, p *principal) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		p, err := s.authenticate(r)
+		if err != nil {
+			if parley.IsKind(err, parley.KindUnauthorized) && r.Method == http.MethodGet {
+				http.Redirect(w, r, "/signin", http.StatusSeeOther)
+				return
+			}
+			s.pageError(w, r, nil, err)
+			return
+		}
+		if err := checkCSRF(r, p); err != nil {
+			s.pageError(w, r, p, err)
+			return
+		}
+		if err := fn(w, r, p); err != nil {
+			s.pageError(w, r, p, err)
+		}
+	})
+}
+
+func (s *Server) base(p *principal, title string) view {
+	v := view{Title: title, Keys: s.c.Keys != nil}
+	if p != nil {
+		v.User, v.CSRF = p.user, p.sess.CSRFToken
+		v.Nav = navLinks{Calls: authz.RoleMay(p.actor, authz.SearchCalls), Audit: authz.RoleMay(p.actor, authz.ReadAudit)}
+	}
+	return v
+}
+
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, p *principal, err error) {
+	status, _, msg := statusOf(err)
+	if status >= 500 {
+		s.c.Logger.ErrorContext(r.Context(), "page failed", "route", r.Pattern, "err", err)
+	}
+	v := s.base(p, http.StatusText(status))
+	v.Error = msg
+	s.render(w, r, status, "error", v)
+}
+
+func (s *Server) pageSignInForm(w http.ResponseWriter, r *http.Request) {
+	v := s.base(nil, "Sign in")
+	v.Script = v.Keys
+	s.render(w, r, http.StatusOK, "signin", v)
+}
+
+// pageSignIn takes the sign-in form: name, password and TOTP code.
+func (s *Server) pageSignIn(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if err := r.ParseForm(); err != nil {
+		s.pageError(w, r, nil, parley.Errorf("web.signin", parley.KindInvalid, "bad form"))
+		return
+	}
+	token, _, _, err := s.c.Auth.SignIn(r.Context(), r.PostForm.Get("name"), r.PostForm.Get("password"), strings.TrimSpace(r.PostForm.Get("code")))
+	if err != nil {
+		status, _, msg := statusOf(err)
+		v := s.base(nil, "Sign in")
+		v.Error = msg
+		s.render(w, r, status, "signin", v)
+		return
+	}
+	s.setSessionCookie(w, r, token)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) pageSignOut(w http.ResponseWriter, r *http.Request, p *principal) error {
+	if err := s.c.Auth.SignOut(r.Context(), p.token); err != nil {
+		return err
+	}
+	s.clearSessionCookie(w, r)
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) pageHome(w http.ResponseWriter, r *http.Request, p *principal) error {
+	v := s.base(p, "parley")
+	if authz.RoleMay(p.actor, authz.ReadAlerts) {
+		as, err := s.alerts(p.ctx(r), p)
+		if err != nil {
+			return err
+		}
+		v.Data = as
+	}
+	s.render(w, r, http.StatusOK, "home", v)
+	return nil
+}
+
+// callsPage is the search form's values and the results.
+type callsPage struct {
+	Q        url.Values
+	Searched bool
+	Calls    []*parley.CallRecord
+	Purpose  string // carried to the detail links
+	Case     string
+}
+
+func (s *Server) pageCalls(w http.ResponseWriter, r *http.Request, p *principal) error {
+	q := r.URL.Query()
+	if !authz.RoleMay(p.actor, authz.SearchCalls) {
+		return s.deny(p.ctx(r), "calls.search", "page", clip(q.Get("purpose"), 200), clip(q.Get("case"), 64), "role")
+	}
+	data := callsPage{Q: q}
+	v := s.base(p, "Call search")
+	if q.Get("number") != "" || q.Get("inmate") != "" || q.Get("facility") != "" {
+		sq, err := parseSearch(q, s.c.Region)
+		if err == nil {
+			data.Calls, err = s.search(p.ctx(r), p, sq)
+		}
+		if err != nil {
+			status, _, msg := statusOf(err)
+			if status >= 500 {
+				return err
+			}
+			v.Error = msg
+			v.Data = data
+			s.render(w, r, status, "calls", v)
+			return nil
+		}
+		data.Searched = true
+		data.Purpose, data.Case = sq.why.Purpose, sq.why.Case
+	}
+	v.Data = data
+	s.render(w, r, http.StatusOK, "calls", v)
+	return nil
+}
+
+// callPage is one call and the reason it is read, carried to the audio's URL.
+type callPage struct {
+	Call     *parley.CallRecord
+	Reason   string
+	Purpose  string
+	Case     string
+	AudioURL string
+}
+
+func (s *Server) pageCall(w http.ResponseWriter, r *http.Request, p *principal) error {
+	why, err := parseReason(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	c, err := s.readCall(p.ctx(r), p, r.PathValue("id"), why)
+	if err != nil {
+		return err
+	}
+	rs := url.Values{"purpose": {why.Purpose}, "case": {why.Case}}.Encode()
+	data := callPage{Call: c, Reason: rs, Purpose: why.Purpose, Case: why.Case}
+	if c.Recording == parley.RecordingStored && c.RecordingID != "" {
+		data.AudioURL = "/api/v1/recordings/" + url.PathEscape(c.RecordingID) + "?" + rs
+	}
+	v := s.base(p, "Call")
+	v.Data = data
+	s.render(w, r, http.StatusOK, "call", v)
+	return nil
+}
+
+// auditPage is a page of the audit log and the verification result.
+type auditPage struct {
+	Size     int64
+	From     int64
+	Events   []parley.AuditEvent
+	Report   *audit.Report
+	VerifyOK bool
+	Problem  string
+	Prev     int64
+	HasPrev  bool
+}
+
+func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request, p *principal) error {
+	size, events, from, err := s.readAudit(p.ctx(r), p, r.URL.Query())
+	if err != nil {
+		return err
+	}
+	data := auditPage{Size: size, From: from, Events: events, Prev: max(0, from-100), HasPrev: from > 0}
+	rep, verr := s.verifyAudit(p.ctx(r), p)
+	if verr != nil {
+		data.Problem = verr.Error()
+	} else {
+		data.Report, data.VerifyOK = &rep, true
+	}
+	// Newest first on screen.
+	for i, j := 0, len(data.Events)-1; i < j; i, j = i+1, j-1 {
+		data.Events[i], data.Events[j] = data.Events[j], data.Events[i]
+	}
+	v := s.base(p, "Audit log")
+	v.Data = data
+	s.render(w, r, http.StatusOK, "audit", v)
+	return nil
+}
+
+// clip bounds a value copied into an audit event from an unchecked query.
+func clip(s string, n int) string {
+	if len(s) > n || !printable(s) {
+		return ""
+	}
+	return s
+}
