@@ -21,11 +21,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,6 +129,7 @@ type result struct {
 	sent, recv [2]uint64 // per direction, packets sent and received in the window
 	cpu        float64   // seconds of CPU of the relaying process over the window
 	window     time.Duration
+	ends       map[string]int // parley's call endings by status and reason
 }
 
 func (r result) relayed() uint64 { return r.recv[0] + r.recv[1] }
@@ -148,6 +151,7 @@ func (r result) cpuPerPacket() time.Duration {
 // measure runs the window: stamps packets with phaseWindow for its length, reads the
 // process's CPU at both ends, then lets in-flight packets land.
 func measure(ctx context.Context, m *meter, pid int, window time.Duration) (result, error) {
+	// The totals are summed later over the calls that stayed up (see total).
 	var r result
 	cpu0, err := processCPU(pid)
 	if err != nil {
@@ -168,10 +172,18 @@ func measure(ctx context.Context, m *meter, pid int, window time.Duration) (resu
 	}
 	r.cpu = cpu1 - cpu0
 	time.Sleep(500 * time.Millisecond) // packets of the window still in flight
-	for d := range 2 {
-		r.sent[d], r.recv[d] = m.sent[d][phaseWindow].Load(), m.recv[d][phaseWindow].Load()
-	}
 	return r, nil
+}
+
+// total sums the window's packets of the calls, per direction, into r.
+func (r *result) total(m *meter, calls []uint32) {
+	for d := range 2 {
+		r.sent[d], r.recv[d] = 0, 0
+		for _, c := range calls {
+			r.sent[d] += m.sent[d][phaseWindow][c].Load()
+			r.recv[d] += m.recv[d][phaseWindow][c].Load()
+		}
+	}
 }
 
 // runRelayLoad runs the bare relay in a child process with the same streams as the
@@ -202,7 +214,7 @@ func runRelayLoad(ctx context.Context, o options) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	m := &meter{}
+	m := newMeter(o.calls)
 	p := newPacer(m)
 	defer p.close()
 	var streams []*stream
@@ -238,6 +250,11 @@ func runRelayLoad(ctx context.Context, o options) (result, error) {
 		}
 	}
 	r, err := measure(ctx, m, cmd.Process.Pid, o.window)
+	all := make([]uint32, o.calls)
+	for i := range all {
+		all[i] = uint32(i + 1)
+	}
+	r.total(m, all)
 	r.sustained = o.calls
 	return r, err
 }
@@ -266,7 +283,7 @@ func runParleyLoad(ctx context.Context, o options, out io.Writer) (result, error
 			return r, err
 		}
 	}
-	m := &meter{}
+	m := newMeter(o.calls)
 	pc := newPacer(m)
 	defer pc.close()
 	tr, err := newTrunk(m, pc)
@@ -364,11 +381,14 @@ func runParleyLoad(ctx context.Context, o options, out io.Writer) (result, error
 	}
 	w.failed, w.setups = r.failed, r.setups
 	r = w
+	var sustained []uint32
 	for _, c := range up {
 		if c.up() {
-			r.sustained++
+			sustained = append(sustained, c.id)
 		}
 	}
+	r.sustained = len(sustained)
+	r.total(m, sustained)
 	// Hang up, 50 at a time.
 	sem := make(chan struct{}, 50)
 	for _, c := range calls {
@@ -384,7 +404,21 @@ func runParleyLoad(ctx context.Context, o options, out io.Writer) (result, error
 	if err := stopServe(); err != nil {
 		return r, fmt.Errorf("serve: %w (log %s)", err, serveLog.Name())
 	}
+	if b, err := os.ReadFile(serveLog.Name()); err == nil {
+		r.ends = endReasons(string(b))
+	}
 	return r, nil
+}
+
+var endLine = regexp.MustCompile(`msg="call ended" .*status=(\S+) reason=("[^"]*"|\S*)`)
+
+// endReasons counts parley's "call ended" log lines by status and reason.
+func endReasons(log string) map[string]int {
+	out := map[string]int{}
+	for _, m := range endLine.FindAllStringSubmatch(log, -1) {
+		out[m[1]+" "+strings.Trim(m[2], `"`)]++
+	}
+	return out
 }
 
 // waitSIP waits until parley answers OPTIONS on addr.
@@ -417,19 +451,23 @@ func percentile(d []time.Duration, p float64) time.Duration {
 
 func report(out io.Writer, o options, p, relay result) {
 	fmt.Fprintf(out, "\nconcurrent calls sustained: %d of %d (not bridged: %d)\n", p.sustained, o.calls, p.failed)
+	keys := slices.Sorted(maps.Keys(p.ends))
+	for _, k := range keys {
+		fmt.Fprintf(out, "  parley ended %d calls: %s\n", p.ends[k], k)
+	}
 	fmt.Fprintf(out, "call setup, INVITE to bridged: p50 %s, p99 %s, max %s (%d calls)\n",
 		percentile(p.setups, 0.5).Round(time.Millisecond), percentile(p.setups, 0.99).Round(time.Millisecond),
 		percentile(p.setups, 1).Round(time.Millisecond), len(p.setups))
-	fmt.Fprintf(out, "\n%-28s %14s %14s\n", "over the window", "parley", "bare relay")
-	fmt.Fprintf(out, "%-28s %14s %14s\n", "window", p.window.Round(time.Millisecond), relay.window.Round(time.Millisecond))
+	fmt.Fprintf(out, "\n%-34s %14s %14s\n", "over the window (sustained calls)", "parley", "bare relay")
+	fmt.Fprintf(out, "%-34s %14s %14s\n", "window", p.window.Round(time.Millisecond), relay.window.Round(time.Millisecond))
 	for d, name := range []string{"phone→trunk", "trunk→phone"} {
-		fmt.Fprintf(out, "%-28s %14s %14s\n", name+" sent/received",
+		fmt.Fprintf(out, "%-34s %14s %14s\n", name+" sent/received",
 			fmt.Sprintf("%d/%d", p.sent[d], p.recv[d]), fmt.Sprintf("%d/%d", relay.sent[d], relay.recv[d]))
-		fmt.Fprintf(out, "%-28s %13.3f%% %13.3f%%\n", name+" loss", 100*p.loss(d), 100*relay.loss(d))
+		fmt.Fprintf(out, "%-34s %13.3f%% %13.3f%%\n", name+" loss", 100*p.loss(d), 100*relay.loss(d))
 	}
-	fmt.Fprintf(out, "%-28s %13.2fs %13.2fs\n", "process CPU", p.cpu, relay.cpu)
-	fmt.Fprintf(out, "%-28s %13.1f%% %13.1f%%\n", "CPU use (of one core)", 100*p.cpu/p.window.Seconds(), 100*relay.cpu/relay.window.Seconds())
-	fmt.Fprintf(out, "%-28s %14s %14s\n", "CPU per relayed packet", p.cpuPerPacket(), relay.cpuPerPacket())
+	fmt.Fprintf(out, "%-34s %13.2fs %13.2fs\n", "process CPU", p.cpu, relay.cpu)
+	fmt.Fprintf(out, "%-34s %13.1f%% %13.1f%%\n", "CPU use (of one core)", 100*p.cpu/p.window.Seconds(), 100*relay.cpu/relay.window.Seconds())
+	fmt.Fprintf(out, "%-34s %14s %14s\n", "CPU per relayed packet", p.cpuPerPacket(), relay.cpuPerPacket())
 	ratio := 0.0
 	if relay.cpuPerPacket() > 0 {
 		ratio = float64(p.cpuPerPacket()) / float64(relay.cpuPerPacket())

@@ -66,3 +66,15 @@ func TestRunBadFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestEndReasons(t *testing.T) {
+	log := `time=2026-11-23T22:00:00Z level=INFO msg="call ended" call=ab leg=x status=completed reason=inmate_hangup
+time=2026-11-23T22:00:01Z level=INFO msg="call ended" call=cd status=declined reason="no response from called party"
+time=2026-11-23T22:00:02Z level=INFO msg="call bridged" call=ef recorded=true
+time=2026-11-23T22:00:03Z level=INFO msg="call ended" call=gh status=completed reason=inmate_hangup
+`
+	got := endReasons(log)
+	if len(got) != 2 || got["completed inmate_hangup"] != 2 || got["declined no response from called party"] != 1 {
+		t.Fatalf("endReasons = %v", got)
+	}
+}

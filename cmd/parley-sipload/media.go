@@ -42,18 +42,39 @@ const (
 // magic marks the load generator's audio payloads: 'P' 'L' side phase, then the stream id.
 const magic0, magic1 = 'P', 'L'
 
-// meter counts audio packets per direction and phase.
+// meter counts audio packets per direction, phase and call (1…calls), so loss is
+// computed over the calls that stayed up through the window.
 type meter struct {
 	phase atomic.Uint32
-	sent  [2][3]atomic.Uint64
-	recv  [2][3]atomic.Uint64
+	sent  [2][3][]atomic.Uint64
+	recv  [2][3][]atomic.Uint64
+}
+
+func newMeter(calls int) *meter {
+	m := &meter{}
+	for d := range 2 {
+		for p := range 3 {
+			m.sent[d][p] = make([]atomic.Uint64, calls+1)
+			m.recv[d][p] = make([]atomic.Uint64, calls+1)
+		}
+	}
+	return m
+}
+
+// count adds one packet of the call to c, ignoring ids out of range (0: not yet known).
+func count(c []atomic.Uint64, call uint32) {
+	if call > 0 && int(call) < len(c) {
+		c[call].Add(1)
+	}
 }
 
 // stream is one side's RTP endpoint of one call: it sends 20 ms PCMU (or RFC 4733 keys
-// when some are queued) from the shared pacer and counts what it receives.
+// when some are queued) from the shared pacer and counts what it receives. A phone
+// stream's call id is known from the start; a trunk stream learns it from the first
+// audio of the phone it is bridged to.
 type stream struct {
 	side   int
-	id     uint32
+	call   atomic.Uint32
 	conn   *net.UDPConn
 	m      *meter
 	remote atomic.Pointer[netip.AddrPort]
@@ -74,14 +95,16 @@ type stream struct {
 	wg          sync.WaitGroup
 }
 
-func newStream(side int, id uint32, m *meter) (*stream, error) {
+func newStream(side int, call uint32, m *meter) (*stream, error) {
 	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		return nil, err
 	}
-	s := &stream{side: side, id: id, conn: c, m: m, buf: make([]byte, 1500), payload: make([]byte, frameLen),
+	id := call
+	s := &stream{side: side, conn: c, m: m, buf: make([]byte, 1500), payload: make([]byte, frameLen),
 		bridged: make(chan struct{}),
 		h:       rtp.Header{Version: 2, PayloadType: ptPCMU, SSRC: 0x10000000 | id<<1 | uint32(side), SequenceNumber: uint16(id * 7), Timestamp: id * 1000}}
+	s.call.Store(call)
 	for i := range s.payload {
 		s.payload[i] = 0xFF // μ-law silence-ish, with the marker bytes below
 	}
@@ -141,7 +164,7 @@ func (s *stream) tick(phase uint32) {
 			s.gap--
 		}
 		s.payload[0], s.payload[1], s.payload[2], s.payload[3] = magic0, magic1, byte(s.side), byte(phase)
-		binary.BigEndian.PutUint32(s.payload[4:], s.id)
+		binary.BigEndian.PutUint32(s.payload[4:], s.call.Load())
 		s.h.PayloadType = ptPCMU
 		hn, _ := s.h.MarshalTo(s.buf)
 		pkt = append(s.buf[:hn], s.payload...)
@@ -154,7 +177,7 @@ func (s *stream) tick(phase uint32) {
 		return
 	}
 	if _, err := s.conn.WriteToUDPAddrPort(pkt, *remote); err == nil && audio {
-		s.m.sent[s.side][phase].Add(1) // direction == sending side
+		count(s.m.sent[s.side][phase], s.call.Load()) // direction == sending side
 	}
 }
 
@@ -178,12 +201,19 @@ func (s *stream) readLoop() {
 		if p[0] != magic0 || p[1] != magic1 || int(p[2]) == s.side || p[3] > phaseAfter {
 			continue // a prompt, silence, or our own audio
 		}
-		s.m.recv[p[2]][p[3]].Add(1)
+		call := binary.BigEndian.Uint32(p[4:])
+		if s.side == sideTrunk && s.call.Load() == 0 {
+			s.call.Store(call)
+		}
+		count(s.m.recv[p[2]][p[3]], call)
 		s.bridgedOnce.Do(func() { close(s.bridged) })
 	}
 }
 
-// pacer sends every stream's packet each 20 ms from one goroutine.
+// pacerShards is how many goroutines send each 20 ms batch.
+const pacerShards = 4
+
+// pacer sends every stream's packet each 20 ms.
 type pacer struct {
 	m       *meter
 	mu      sync.Mutex
@@ -220,9 +250,19 @@ func (p *pacer) loop() {
 		batch = append(batch[:0], p.streams...)
 		p.mu.Unlock()
 		phase := p.m.phase.Load()
-		for _, s := range batch {
-			s.tick(phase)
+		// A few senders in parallel: one goroutine cannot send thousands of packets
+		// every 20 ms.
+		var wg sync.WaitGroup
+		for w := range pacerShards {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < len(batch); i += pacerShards {
+					batch[i].tick(phase)
+				}
+			}()
 		}
+		wg.Wait()
 	}
 }
 

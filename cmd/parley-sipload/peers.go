@@ -104,7 +104,6 @@ type trunk struct {
 	dialogs *sipgo.DialogServerCache
 	m       *meter
 	p       *pacer
-	nextID  atomic.Uint32
 	mu      sync.Mutex
 	streams []*stream
 	ended   atomic.Int64 // calls the trunk side saw end (BYE either way)
@@ -141,7 +140,7 @@ func (t *trunk) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = dlg.Respond(sip.StatusNotAcceptableHere, "Not Acceptable Here", nil)
 		return
 	}
-	s, err := newStream(sideTrunk, t.nextID.Add(1), t.m)
+	s, err := newStream(sideTrunk, 0, t.m) // learns its call from the phone's audio
 	if err != nil {
 		_ = dlg.Respond(sip.StatusServiceUnavailable, "Unavailable", nil)
 		return
@@ -231,6 +230,7 @@ func (ph *phones) place(ctx context.Context, id uint32, pin, number string, guar
 	}
 	if err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
 		c.err = err
+		sess.Close()
 		return c
 	}
 	if err := sess.Ack(ctx); err != nil {
@@ -253,6 +253,9 @@ func (ph *phones) place(ctx context.Context, id uint32, pin, number string, guar
 		c.err = fmt.Errorf("call ended before it was bridged")
 	case <-ctx.Done():
 		c.err = fmt.Errorf("not bridged in %s", guard)
+	}
+	if c.err != nil {
+		s.stop.Store(true)
 	}
 	return c
 }
