@@ -53,6 +53,12 @@ type CallRecord struct {
 	Source    string
 	ImportKey string
 	UpdatedAt time.Time
+	// ChargeCents is what the call cost the paying account; CreditReason says why a
+	// charge was credited back (empty if none); PayingAccount is the ledger account id
+	// that paid (never personal data). Billing sets them when the call ends.
+	ChargeCents   int64
+	CreditReason  string
+	PayingAccount string
 }
 
 // CallFilter selects call records. At least one of Number, InmateID or FacilityID must be
@@ -70,11 +76,17 @@ const MaxCallResults = 1000
 
 // CallService stores call records.
 type CallService interface {
-	// CreateCall stores a new record, setting ID if empty. If ImportKey is non-empty and a
-	// record with that key exists, it returns KindConflict and changes nothing.
+	// CreateCall stores a new record, setting ID if empty. The parties (InmateID,
+	// InmateName, Number) may be empty: a call is stored the moment it starts, before the
+	// inmate has typed a PIN or a number, so a crash never loses an attempt. A non-empty
+	// Number must be E.164. If ImportKey is non-empty and a record with that key exists, it
+	// returns KindConflict and changes nothing.
 	CreateCall(ctx context.Context, c *CallRecord) error
 	// UpdateCall rewrites a record's mutable fields (status, reason, duration, recording
-	// state and id, privileged). KindNotFound if it does not exist.
+	// state and id, privileged, charge, credit reason, paying account). If the stored
+	// record has no parties yet (no inmate and no number) and c names some, they are
+	// stored with it, sealed and indexed like at creation; once a record has parties they
+	// never change (later values are ignored). KindNotFound if it does not exist.
 	UpdateCall(ctx context.Context, c *CallRecord) error
 	// FindCall returns one record, or KindNotFound.
 	FindCall(ctx context.Context, id string) (*CallRecord, error)

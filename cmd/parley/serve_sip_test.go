@@ -419,3 +419,43 @@ func TestServeSIPRefusals(t *testing.T) {
 	wantDecision(t, "after 9", check(t, c, "--pin", sipPIN, "--number", sipDialed), false, "blocked_by_called_party", "")
 	c.ok("audit", "verify")
 }
+
+// TestServeSIPAttemptStored checks that a call is a stored record from its first moment:
+// while the inmate is still in the IVR (no PIN, no number) the record is there, so a crash
+// would not lose it, and hanging up leaves it dropped with the reason.
+func TestServeSIPAttemptStored(t *testing.T) {
+	c := newCLI(t)
+	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250")
+	c.ok("facility", "gateway", "--facility", "cnty", "--add", "127.0.0.1")
+	trunk, err := siptest.NewTrunk(netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(trunk.Close)
+	srv := startServe(t, c, trunk.URI())
+	p, err := siptest.NewPhone(netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), sipGuard)
+	defer cancel()
+	if code, err := p.Call(ctx, srv.sip, "pod-1", nil); err != nil || code != 200 {
+		t.Fatalf("call: %d %v\n%s", code, err, srv.stderr.String())
+	}
+	sipWaitFor(t, "the first prompt", func() bool { return siptest.LoudFrames(p.Media.Received()) >= 3 })
+	live := searchFacility(t, c, "cnty")
+	if len(live) != 1 || live[0].Status != "attempted" || live[0].Number != "" || live[0].InmateID != "" ||
+		live[0].DeviceID != "pod-1" {
+		t.Fatalf("record during the IVR: %+v", live)
+	}
+	if err := p.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv.stop(t)
+	final := searchFacility(t, c, "cnty")
+	if len(final) != 1 || final[0].ID != live[0].ID || final[0].Status != "dropped" ||
+		final[0].Reason != "inmate_hangup_before_connect" {
+		t.Fatalf("record after hang-up: %+v", final)
+	}
+}

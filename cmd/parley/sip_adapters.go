@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"log/slog"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"parley.dev/parley"
@@ -16,71 +12,6 @@ import (
 	"parley.dev/parley/sip"
 	"parley.dev/parley/vault"
 )
-
-// sipCalls adapts the store to the SIP server's call records. The server creates a record
-// when the call reaches the IVR, before the inmate and the number are known, and fills them
-// in later; the store requires a valid number at creation and never rewrites a record's
-// inmate or number (UpdateCall changes only the mutable fields). So a record without a
-// number is kept in memory and inserted, whole, at the first update that carries a valid
-// number (the policy decision, allowed or refused). An attempt that ends without one (hung
-// up in the IVR, digits that are not a number) is not stored: it is only logged.
-type sipCalls struct {
-	parley.CallService
-	log *slog.Logger
-
-	mu      sync.Mutex
-	pending map[string]bool // ids of records not yet in the store
-}
-
-func newSIPCalls(store parley.CallService, log *slog.Logger) *sipCalls {
-	return &sipCalls{CallService: store, log: log, pending: map[string]bool{}}
-}
-
-func (s *sipCalls) CreateCall(ctx context.Context, c *parley.CallRecord) error {
-	if c.Number.Valid() {
-		return s.CallService.CreateCall(ctx, c)
-	}
-	if c.ID == "" {
-		var b [16]byte
-		_, _ = rand.Read(b[:])
-		c.ID = hex.EncodeToString(b[:])
-	}
-	s.mu.Lock()
-	s.pending[c.ID] = true
-	s.mu.Unlock()
-	return nil
-}
-
-func (s *sipCalls) UpdateCall(ctx context.Context, c *parley.CallRecord) error {
-	s.mu.Lock()
-	pending := s.pending[c.ID]
-	s.mu.Unlock()
-	if !pending {
-		return s.CallService.UpdateCall(ctx, c)
-	}
-	final := c.Status != parley.CallAttempted && c.Status != parley.CallDialing && c.Status != parley.CallAccepted
-	if !c.Number.Valid() {
-		if final {
-			s.forget(c.ID)
-			s.log.Info("call attempt without a number not stored", "call", c.ID, "status", string(c.Status), "reason", c.Reason)
-		}
-		return nil
-	}
-	if err := s.CallService.CreateCall(ctx, c); err != nil {
-		if final {
-			s.forget(c.ID)
-		}
-		return err
-	}
-	s.forget(c.ID)
-	return nil
-}
-
-func (s *sipCalls) forget(id string) {
-	s.mu.Lock()
-	delete(s.pending, id)
-	s.mu.Unlock()
-}
 
 // sipPolicy answers the SIP server's call attempts with the call-policy service.
 type sipPolicy struct {
@@ -165,7 +96,7 @@ func (e *env) sipGateways(ctx context.Context) (map[netip.Addr]string, error) {
 // sipDeps wires the SIP server to this environment's store, policy, vault and blocks.
 func (e *env) sipDeps() sip.Deps {
 	return sip.Deps{
-		Calls:    newSIPCalls(e.store, e.logger),
+		Calls:    e.store,
 		Policy:   sipPolicy{svc: &callpolicy.Service{Store: e.db, Logger: e.logger}, now: e.now},
 		Recorder: sipRecorder{e.vault},
 		Blocks:   sipBlocks{store: e.db, now: e.now},

@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 		{"CallRoundTrip", testCallRoundTrip},
 		{"CallInvalid", testCallInvalid},
 		{"CallImportKey", testCallImportKey},
+		{"CallPartiesLater", testCallPartiesLater},
 		{"FindCalls", testFindCalls},
 		{"FindCallsLimit", testFindCallsLimit},
 		{"MarkCallsPrivileged", testMarkCallsPrivileged},
