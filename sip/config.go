@@ -138,6 +138,7 @@ type Deps struct {
 	Blocks   Blocks  // optional: a '9' is then only recorded in the call record
 	Phones   Phones  // optional: phones that register with digest authentication
 	Prompts  Prompts // optional: the embedded prompts when nil
+	Billing  Billing // optional: calls are free when nil
 	Logger   *slog.Logger
 }
 
@@ -252,6 +253,10 @@ func refusalPrompt(reason string) prompts.ID {
 		return prompts.Lockdown
 	case ReasonNumberBlocked:
 		return prompts.NumberBlocked
+	case ReasonInsufficientFunds:
+		return prompts.InsufficientFunds
+	case ReasonBillingUnavailable:
+		return prompts.TechnicalProblem
 	}
 	return prompts.CallRefused
 }

@@ -46,6 +46,7 @@ type harness struct {
 	trunk    *siptest.Trunk
 	prompts  sip.Prompts
 	phones   *siptest.Phones // nil: no registering phones
+	billing  sip.Billing     // nil: calls are free
 	logw     io.Writer       // where the server logs (stderr when nil)
 
 	mu     sync.Mutex
@@ -95,6 +96,9 @@ func newHarness(t *testing.T, opts ...option) *harness {
 	}
 	if h.phones != nil {
 		deps.Phones = h.phones
+	}
+	if h.billing != nil {
+		deps.Billing = h.billing
 	}
 	srv, err := sip.New(cfg, deps)
 	if err != nil {

@@ -57,6 +57,8 @@ type call struct {
 	out *sipgo.DialogClientSession
 
 	acceptedAt time.Time
+	// billed: Billing authorized the call; settled: Settle has run (call goroutine only).
+	billed, settled bool
 }
 
 // hangup ends the call from outside its goroutine (shutdown, recording failure).
@@ -228,6 +230,7 @@ func (c *call) finish(status parley.CallStatus, reason string) {
 	if !c.acceptedAt.IsZero() {
 		c.rec.Duration = time.Since(c.acceptedAt)
 	}
+	c.settle()
 	c.update()
 	c.log.Info("call ended", "status", string(status), "reason", reason)
 }
@@ -320,6 +323,9 @@ func (c *call) authorized(pin, dialed string) {
 	if !dec.Number.Valid() {
 		c.log.Error("policy allowed an invalid number")
 		c.refuse(parley.CallDropped, "policy_error", prompts.Goodbye)
+		return
+	}
+	if !c.authorizeMoney(&dec) {
 		return
 	}
 	c.rec.Status = parley.CallDialing

@@ -263,6 +263,9 @@ var PromptFreq = map[prompts.ID]float64{
 	prompts.Private: 1100, prompts.AcceptMenu: 900, prompts.InvalidPIN: 1000,
 	prompts.CallRefused: 800, prompts.NumberBlocked: 850, prompts.Goodbye: 450,
 	prompts.NumberNotAllowed: 1050, prompts.OneMinute: 1200,
+	prompts.InsufficientFunds: 1150, prompts.TechnicalProblem: 1250, prompts.TooSoon: 1300,
+	prompts.TooManyCalls: 1350, prompts.Welcome: 650, prompts.OutsideHours: 750,
+	prompts.QuotaExceeded: 950, prompts.Lockdown: 1000 + 75,
 }
 
 // TonePrompts plays each prompt as a pure tone (PromptFreq, 350 Hz for the others) of
