@@ -56,8 +56,9 @@ type Gateway struct {
 type CallUsage struct {
 	// Used is the total duration of the inmate's calls started in the asked interval.
 	Used time.Duration
-	// LastEnd is the latest end (start plus duration) of the inmate's calls started since
-	// the asked time; zero if none.
+	// LastEnd is the latest end (start plus duration) of the inmate's connected calls
+	// (duration above zero) started since the asked time; zero if none. Refused and
+	// unanswered attempts do not count: a mistyped number must not start the minimum gap.
 	LastEnd time.Time
 }
 

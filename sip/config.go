@@ -15,7 +15,8 @@ import (
 // Config configures a Server.
 type Config struct {
 	// UDPAddr and TCPAddr are where SIP is served ("127.0.0.1:5060"; port 0 picks one).
-	// An empty TCPAddr disables TCP; UDPAddr is required.
+	// An empty TCPAddr disables TCP; UDPAddr is required. A TCPAddr equal to a UDPAddr
+	// with port 0 listens on the port UDP picked, so both share one port.
 	UDPAddr string
 	TCPAddr string
 	// MediaIP is the address put in SDP and Contact headers. When zero, the IP of UDPAddr
@@ -173,6 +174,9 @@ type Decision struct {
 	Number     parley.Number // the normalised number to dial
 	// MaxDuration ends the bridged call at the limit; zero means no limit.
 	MaxDuration time.Duration
+	// Prompt is the refusal prompt; when empty it is chosen by Reason (refusalPrompt), so
+	// a Policy may record a precise reason ("pin_locked") and play a general prompt.
+	Prompt prompts.ID
 }
 
 // Policy decides whether an inmate may make a call.

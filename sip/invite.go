@@ -59,6 +59,7 @@ type call struct {
 	acceptedAt time.Time
 	// billed: Billing authorized the call; settled: Settle has run (call goroutine only).
 	billed, settled bool
+	live            liveState // guarded by srv.mu
 }
 
 // hangup ends the call from outside its goroutine (shutdown, recording failure).
@@ -230,6 +231,7 @@ func (c *call) finish(status parley.CallStatus, reason string) {
 	if !c.acceptedAt.IsZero() {
 		c.rec.Duration = time.Since(c.acceptedAt)
 	}
+	c.setLive(false, "", "")
 	c.settle()
 	c.update()
 	c.log.Info("call ended", "status", string(status), "reason", reason)
@@ -301,11 +303,19 @@ func (c *call) ended(status parley.CallStatus, reason string) {
 }
 
 func (c *call) authorized(pin, dialed string) {
+	// The facility's decisions are serialised so that the live counts the policy reads
+	// (LiveCalls) include every call allowed before this one.
+	lock := c.srv.decideLock(c.rec.FacilityID)
+	lock.Lock()
 	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
 	dec, err := c.srv.deps.Policy.Authorize(ctx, Attempt{
 		CallID: c.rec.ID, FacilityID: c.rec.FacilityID, DeviceID: c.rec.DeviceID, PIN: pin, Dialed: dialed,
 	})
 	cancel()
+	if err == nil && dec.Allow && c.ctx.Err() == nil {
+		c.setLive(true, c.rec.FacilityID, dec.InmateID)
+	}
+	lock.Unlock()
 	if c.ctx.Err() != nil {
 		c.ended(parley.CallDropped, reasonAbandoned)
 		return
@@ -317,7 +327,11 @@ func (c *call) authorized(pin, dialed string) {
 	}
 	c.rec.InmateID, c.rec.InmateName, c.rec.Number = dec.InmateID, dec.InmateName, dec.Number
 	if !dec.Allow {
-		c.refuse(parley.CallRefused, dec.Reason, refusalPrompt(dec.Reason))
+		prompt := dec.Prompt
+		if prompt == "" {
+			prompt = refusalPrompt(dec.Reason)
+		}
+		c.refuse(parley.CallRefused, dec.Reason, prompt)
 		return
 	}
 	if !dec.Number.Valid() {

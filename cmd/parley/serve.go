@@ -28,7 +28,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	df := m.addDataFlags(fs)
 	addr := fs.String("http", "127.0.0.1:8080", "HTTP listen address")
 	every := fs.Duration("retention-every", time.Hour, "how often the retention job runs")
-	sipAddr := fs.String("sip", "", "SIP UDP listen address, e.g. 127.0.0.1:5060 (empty: no SIP)")
+	sipAddr := fs.String("sip", "", "SIP listen address, UDP and TCP, e.g. 127.0.0.1:5060 (empty: no SIP)")
 	trunk := fs.String("trunk", "", "SIP trunk URI outbound calls go to, e.g. sip:198.51.100.1:5060 (required with --sip)")
 	rtpPorts := fs.String("rtp-ports", "20000-29999", "RTP port range LO-HI")
 	mediaIP := fs.String("media-ip", "", "IP address put in SDP (default: the IP of --sip)")
@@ -90,7 +90,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 				srv.Close()
 				return err
 			}
-			log.Info("parley serving SIP", "udp", sipSrv.UDPAddr().String())
+			log.Info("parley serving SIP", "udp", sipSrv.UDPAddr().String(), "tcp", sipSrv.TCPAddr().String())
 			if m.SIPReady != nil {
 				m.SIPReady <- sipSrv.UDPAddr().String()
 			}
@@ -136,7 +136,7 @@ func (e *env) healthHandler() http.Handler {
 // sipConfig checks the SIP flags of serve and returns the server's configuration (without
 // gateways, which come from the database).
 func sipConfig(addr, trunk, ports, mediaIP string) (sip.Config, error) {
-	cfg := sip.Config{UDPAddr: addr, Trunk: trunk}
+	cfg := sip.Config{UDPAddr: addr, TCPAddr: addr, Trunk: trunk} // UDP and TCP on one port
 	if trunk == "" {
 		return cfg, usageError("--trunk is required with --sip")
 	}
@@ -173,10 +173,12 @@ func (e *env) startSIP(ctx context.Context, cfg sip.Config) (*sip.Server, error)
 		e.logger.Warn("no SIP gateways configured: every INVITE will be refused (see 'facility gateway')")
 	}
 	cfg.Gateways = gws
-	s, err := sip.New(cfg, e.sipDeps())
+	live := &liveCalls{}
+	s, err := sip.New(cfg, e.sipDeps(live))
 	if err != nil {
 		return nil, err
 	}
+	live.srv.Store(s)
 	if err := s.Start(ctx); err != nil {
 		return nil, err
 	}

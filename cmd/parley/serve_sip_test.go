@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"parley.dev/parley/media"
+	"parley.dev/parley/media/prompts"
 	"parley.dev/parley/media/tone"
 	"parley.dev/parley/media/wav"
 	"parley.dev/parley/policy"
-	"parley.dev/parley/sip"
 	"parley.dev/parley/sip/siptest"
 )
 
@@ -305,7 +305,7 @@ func serveSIPCall(t *testing.T, privileged bool) {
 func TestServeSIPFlags(t *testing.T) {
 	cfg, err := sipConfig("127.0.0.1:5060", "sip:192.0.2.1:5060", "20000-29999", "192.0.2.7")
 	if err != nil || cfg.RTPPortMin != 20000 || cfg.RTPPortMax != 29999 || cfg.MediaIP.String() != "192.0.2.7" ||
-		cfg.Trunk != "sip:192.0.2.1:5060" || cfg.UDPAddr != "127.0.0.1:5060" {
+		cfg.Trunk != "sip:192.0.2.1:5060" || cfg.UDPAddr != "127.0.0.1:5060" || cfg.TCPAddr != "127.0.0.1:5060" {
 		t.Fatalf("sipConfig = %+v, %v", cfg, err)
 	}
 	for _, bad := range [][4]string{
@@ -325,15 +325,17 @@ func TestServeSIPFlags(t *testing.T) {
 	c := newCLI(t)
 	c.fail(2, "--trunk is required", "serve", "--sip", "127.0.0.1:0")
 	c.fail(2, "need --sip", "serve", "--trunk", "sip:192.0.2.1")
-	for in, want := range map[policy.Reason]string{
-		policy.ReasonPINInvalid: sip.ReasonInvalidPIN, policy.ReasonPINLocked: sip.ReasonInvalidPIN,
-		policy.ReasonNotAllowed: sip.ReasonNumberNotAllowed, policy.ReasonBlockedPrefix: sip.ReasonNumberBlocked,
-		policy.ReasonBlockedFacility: sip.ReasonNumberBlocked, policy.ReasonBlockedByCalledParty: sip.ReasonNumberBlocked,
-		policy.ReasonOutsideHours: sip.ReasonOutsideHours, policy.ReasonQuotaExceeded: sip.ReasonQuotaExceeded,
-		policy.ReasonLockdown: sip.ReasonLockdown, policy.ReasonTooSoon: "too_soon",
+	for in, want := range map[policy.Reason]prompts.ID{
+		policy.ReasonPINInvalid: prompts.InvalidPIN, policy.ReasonPINLocked: prompts.InvalidPIN,
+		policy.ReasonNotAllowed: prompts.NumberNotAllowed, policy.ReasonBlockedPrefix: prompts.NumberNotAllowed,
+		policy.ReasonBlockedFacility: prompts.NumberNotAllowed, policy.ReasonBlockedByCalledParty: prompts.NumberBlocked,
+		policy.ReasonOutsideHours: prompts.OutsideHours, policy.ReasonQuotaExceeded: prompts.QuotaExceeded,
+		policy.ReasonLockdown: prompts.Lockdown, policy.ReasonTooSoon: prompts.TooSoon,
+		policy.ReasonFacilityBusy: prompts.TooManyCalls, policy.ReasonInmateBusy: prompts.TooManyCalls,
+		policy.ReasonInvalidInput: prompts.CallRefused,
 	} {
-		if got := sipReason(in); got != want {
-			t.Errorf("sipReason(%q) = %q, want %q", in, got, want)
+		if got := sipPrompt(in); got != want {
+			t.Errorf("sipPrompt(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -407,13 +409,13 @@ func TestServeSIPRefusals(t *testing.T) {
 	if len(calls) != 3 || len(got) != 3 {
 		t.Fatalf("calls %+v", calls)
 	}
-	if cv, ok := got["refused invalid_pin"]; !ok || cv.InmateID != "" {
+	if cv, ok := got["refused pin_invalid"]; !ok || cv.InmateID != "" {
 		t.Errorf("wrong PIN: %+v", calls)
 	}
 	if cv, ok := got["declined blocked by called party"]; !ok || cv.InmateID != "A1001" || cv.Recording != "none" {
 		t.Errorf("pressed 9: %+v", calls)
 	}
-	if cv, ok := got["refused number_blocked"]; !ok || cv.InmateID != "A1001" {
+	if cv, ok := got["refused blocked_by_called_party"]; !ok || cv.InmateID != "A1001" {
 		t.Errorf("blocked: %+v", calls)
 	}
 	wantDecision(t, "after 9", check(t, c, "--pin", sipPIN, "--number", sipDialed), false, "blocked_by_called_party", "")

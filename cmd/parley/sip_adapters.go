@@ -3,17 +3,20 @@ package main
 import (
 	"context"
 	"net/netip"
-	"strings"
+	"sync/atomic"
 	"time"
 
 	"parley.dev/parley"
 	"parley.dev/parley/callpolicy"
+	"parley.dev/parley/media/prompts"
 	"parley.dev/parley/policy"
 	"parley.dev/parley/sip"
 	"parley.dev/parley/vault"
 )
 
-// sipPolicy answers the SIP server's call attempts with the call-policy service.
+// sipPolicy answers the SIP server's call attempts with the call-policy service. The
+// record keeps the policy's precise reason (pin_locked, blocked_prefix…); the inmate hears
+// the prompt for it (sipPrompt).
 type sipPolicy struct {
 	svc *callpolicy.Service
 	now func() time.Time
@@ -24,9 +27,11 @@ func (p sipPolicy) Authorize(ctx context.Context, a sip.Attempt) (sip.Decision, 
 	if err != nil {
 		return sip.Decision{}, err
 	}
-	out := sip.Decision{Allow: d.Allow, Reason: sipReason(d.Reason), InmateID: ref.ID, InmateName: ref.Name}
+	out := sip.Decision{Allow: d.Allow, InmateID: ref.ID, InmateName: ref.Name}
 	if d.Allow {
 		out.MaxDuration = d.MaxDuration
+	} else {
+		out.Reason, out.Prompt = string(d.Reason), sipPrompt(d.Reason)
 	}
 	if n, ok := p.svc.Number(a.Dialed); ok {
 		out.Number = n
@@ -34,17 +39,39 @@ func (p sipPolicy) Authorize(ctx context.Context, a sip.Attempt) (sip.Decision, 
 	return out, nil
 }
 
-// sipReason maps a policy reason to the reason the SIP server picks its refusal prompt by.
-func sipReason(r policy.Reason) string {
-	switch {
-	case r == policy.ReasonPINInvalid, r == policy.ReasonPINLocked:
-		return sip.ReasonInvalidPIN
-	case r == policy.ReasonNotAllowed:
-		return sip.ReasonNumberNotAllowed
-	case strings.HasPrefix(string(r), "blocked_"):
-		return sip.ReasonNumberBlocked
+// sipPrompt is the prompt an inmate hears for a policy refusal.
+func sipPrompt(r policy.Reason) prompts.ID {
+	switch r {
+	case policy.ReasonPINInvalid, policy.ReasonPINLocked:
+		return prompts.InvalidPIN
+	case policy.ReasonNotAllowed, policy.ReasonBlockedFacility, policy.ReasonBlockedPrefix:
+		return prompts.NumberNotAllowed
+	case policy.ReasonBlockedByCalledParty:
+		return prompts.NumberBlocked
+	case policy.ReasonOutsideHours:
+		return prompts.OutsideHours
+	case policy.ReasonQuotaExceeded:
+		return prompts.QuotaExceeded
+	case policy.ReasonLockdown:
+		return prompts.Lockdown
+	case policy.ReasonTooSoon:
+		return prompts.TooSoon
+	case policy.ReasonInmateBusy, policy.ReasonFacilityBusy:
+		return prompts.TooManyCalls
 	}
-	return string(r) // outside_hours, quota_exceeded, lockdown match sip's; others get the generic prompt
+	return prompts.CallRefused
+}
+
+// liveCalls gives the call policy the SIP server's counts of calls in progress. The
+// server is set once it exists (the policy is built before it); until then nothing is live.
+type liveCalls struct{ srv atomic.Pointer[sip.Server] }
+
+func (l *liveCalls) ActiveCalls(facilityID, inmateID string) (facility, inmate int) {
+	s := l.srv.Load()
+	if s == nil {
+		return 0, 0
+	}
+	return s.LiveCalls(facilityID, inmateID)
 }
 
 // sipRecorder hands out vault recorders. A "do not record" verdict returns a nil interface,
@@ -93,11 +120,12 @@ func (e *env) sipGateways(ctx context.Context) (map[netip.Addr]string, error) {
 	return out, nil
 }
 
-// sipDeps wires the SIP server to this environment's store, policy, vault and blocks.
-func (e *env) sipDeps() sip.Deps {
+// sipDeps wires the SIP server to this environment's store, policy, vault and blocks;
+// live must be given the server once it exists.
+func (e *env) sipDeps(live *liveCalls) sip.Deps {
 	return sip.Deps{
 		Calls:    e.store,
-		Policy:   sipPolicy{svc: &callpolicy.Service{Store: e.db, Logger: e.logger}, now: e.now},
+		Policy:   sipPolicy{svc: &callpolicy.Service{Store: e.db, Active: live, Logger: e.logger}, now: e.now},
 		Recorder: sipRecorder{e.vault},
 		Blocks:   sipBlocks{store: e.db, now: e.now},
 		Logger:   e.logger,

@@ -212,6 +212,10 @@ func testCallUsage(t *testing.T, s parley.Store) {
 		r.Duration = c.d
 		mustCall(t, s, r)
 	}
+	// A refused attempt after the last call neither adds time nor moves the last end.
+	refused := call("f1", "A-1", "+15554440009", month.Add(72*time.Hour))
+	refused.Duration, refused.Status, refused.Reason = 0, parley.CallRefused, "not_allowed"
+	mustCall(t, s, refused)
 	u, err := s.InmateCallUsage(ctx(t), "f1", "A-1", month, next, month.Add(-24*time.Hour))
 	ok(t, "usage", err)
 	equal(t, "usage", u, parley.CallUsage{Used: 15 * time.Minute, LastEnd: month.Add(48*time.Hour + 5*time.Minute)})
