@@ -11,6 +11,7 @@ type Store interface {
 	RecordingService
 	AuditStore
 	ContactService
+	PhoneService
 	// Close releases the database.
 	Close() error
 }

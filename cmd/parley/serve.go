@@ -136,7 +136,7 @@ func (e *env) healthHandler() http.Handler {
 // sipConfig checks the SIP flags of serve and returns the server's configuration (without
 // gateways, which come from the database).
 func sipConfig(addr, trunk, ports, mediaIP string) (sip.Config, error) {
-	cfg := sip.Config{UDPAddr: addr, TCPAddr: addr, Trunk: trunk} // UDP and TCP on one port
+	cfg := sip.Config{UDPAddr: addr, TCPAddr: addr, Trunk: trunk, Realm: sipRealm} // UDP and TCP on one port
 	if trunk == "" {
 		return cfg, usageError("--trunk is required with --sip")
 	}
@@ -170,7 +170,7 @@ func (e *env) startSIP(ctx context.Context, cfg sip.Config) (*sip.Server, error)
 		return nil, err
 	}
 	if len(gws) == 0 {
-		e.logger.Warn("no SIP gateways configured: every INVITE will be refused (see 'facility gateway')")
+		e.logger.Info("no SIP gateways configured: only phones that register can call (see 'facility gateway', 'phone add')")
 	}
 	cfg.Gateways = gws
 	live := &liveCalls{}

@@ -102,6 +102,28 @@ func (b sipBlocks) Block(ctx context.Context, facilityID string, n parley.Number
 	return err
 }
 
+// sipRealm is the digest realm of serve's SIP server; 'phone add' hashes passwords for it.
+const sipRealm = "parley"
+
+// sipPhones finds registering phones in the store for the SIP server.
+type sipPhones struct {
+	store interface {
+		FindPhone(ctx context.Context, username string) (*parley.SIPPhone, error)
+	}
+	realm string
+}
+
+func (p sipPhones) FindPhone(ctx context.Context, username string) (sip.Phone, error) {
+	ph, err := p.store.FindPhone(ctx, username)
+	if err != nil {
+		return sip.Phone{}, err
+	}
+	if ph.Realm != p.realm { // its hashes cannot match this server's challenges
+		return sip.Phone{}, parley.Errorf("sipPhones.FindPhone", parley.KindForbidden, "phone registered for another realm")
+	}
+	return sip.Phone{FacilityID: ph.FacilityID, DeviceID: ph.Username, HA1: ph.HA1, HA1SHA256: ph.HA1SHA256}, nil
+}
+
 // sipGateways returns every facility's trusted SIP gateways.
 func (e *env) sipGateways(ctx context.Context) (map[netip.Addr]string, error) {
 	gws, err := e.db.ListGateways(ctx, "")
@@ -128,6 +150,7 @@ func (e *env) sipDeps(live *liveCalls) sip.Deps {
 		Policy:   sipPolicy{svc: &callpolicy.Service{Store: e.db, Active: live, Logger: e.logger}, now: e.now},
 		Recorder: sipRecorder{e.vault},
 		Blocks:   sipBlocks{store: e.db, now: e.now},
+		Phones:   sipPhones{store: e.store, realm: sipRealm},
 		Logger:   e.logger,
 	}
 }

@@ -52,6 +52,7 @@ func Run(t *testing.T, open Opener) {
 		{"SelfBlocks", testSelfBlocks},
 		{"InmatePIN", testInmatePIN},
 		{"Gateways", testGateways},
+		{"Phones", testPhones},
 		{"CallUsage", testCallUsage},
 		{"CallRules", testCallRules},
 		{"ContactRowBinding", testContactRowBinding},
