@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,13 +63,13 @@ func answerTrunk(t *testing.T, srv *serving, trunk *siptest.Trunk, key string) *
 func TestServeSIPConcurrentLimit(t *testing.T) {
 	const pin2, dialed2, number2 = "55117733", "12015550188", "+12015550188"
 	c := newCLI(t)
-	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250")
+	// The gateway is trusted by 'facility add --gateway'.
+	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250", "--gateway", "127.0.0.1")
 	c.ok("inmate", "add", "--facility", "cnty", "--id", "A1001", "--name", "Marisol Quintanilla", "--pin", sipPIN)
 	c.ok("inmate", "add", "--facility", "cnty", "--id", "A1002", "--name", "Bartholomew Oyelaran", "--pin", pin2)
 	c.ok("facility", "rules", "--facility", "cnty", "--hours", "daily 00:00-24:00", "--max-call", "15m", "--max-concurrent", "1")
 	c.ok("contact", "allow", "--facility", "cnty", "--inmate", "A1001", "--number", sipDialed)
 	c.ok("contact", "allow", "--facility", "cnty", "--inmate", "A1002", "--number", dialed2)
-	c.ok("facility", "gateway", "--facility", "cnty", "--add", "127.0.0.1")
 	trunk, err := siptest.NewTrunk(netip.MustParseAddr("127.0.0.1"))
 	if err != nil {
 		t.Fatal(err)
@@ -167,5 +169,32 @@ func TestServeSIPOverTCP(t *testing.T) {
 	calls := searchNumber(t, c, sipNumber)
 	if len(calls) != 1 || calls[0].Status != "completed" || calls[0].Reason != "inmate_hangup" {
 		t.Fatalf("calls %+v", calls)
+	}
+}
+
+// TestFacilityAddGateways: 'facility add --gateway' (repeatable) trusts the addresses for
+// the new facility; a bad or already trusted address writes nothing.
+func TestFacilityAddGateways(t *testing.T) {
+	c := newCLI(t)
+	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250",
+		"--gateway", "192.0.2.10", "--gateway", "2001:db8::7")
+	var gws []gatewayView
+	if err := json.Unmarshal([]byte(c.ok("facility", "gateway", "--facility", "cnty", "--json")), &gws); err != nil {
+		t.Fatal(err)
+	}
+	if len(gws) != 2 || gws[0].Facility != "cnty" || gws[1].Facility != "cnty" {
+		t.Fatalf("gateways %+v", gws)
+	}
+	c.fail(1, "IP address", "facility", "add", "--id", "prison", "--name", "P", "--type", "prison", "--adp", "9",
+		"--gateway", "gateway.example.org")
+	c.fail(2, "given twice", "facility", "add", "--id", "prison", "--name", "P", "--type", "prison", "--adp", "9",
+		"--gateway", "192.0.2.11", "--gateway", "192.0.2.11")
+	c.fail(1, "already trusted for facility cnty", "facility", "add", "--id", "prison", "--name", "P", "--type", "prison",
+		"--adp", "9", "--gateway", "192.0.2.11", "--gateway", "192.0.2.10")
+	if out := c.ok("facility", "list"); strings.Contains(out, "prison") {
+		t.Fatalf("a refused facility add wrote the facility:\n%s", out)
+	}
+	if out := c.ok("facility", "gateway", "--facility", "cnty", "--json"); strings.Contains(out, "192.0.2.11") {
+		t.Fatalf("a refused facility add wrote a gateway: %s", out)
 	}
 }
