@@ -31,8 +31,14 @@ type Config struct {
 	// Trunk is the SIP URI outbound calls are sent to, e.g. "sip:198.51.100.1:5060"
 	// (";transport=tcp" selects TCP).
 	Trunk string
-	// Lang is the language of the prompts (prompts.English when empty).
+	// Lang is the language of the prompts (prompts.English when empty): the called
+	// party's, and the inmate's unless they choose another.
 	Lang prompts.Lang
+	// Languages, when it has two or more, are offered to the inmate first: the welcome
+	// prompt plays in each, in order, and key 1 picks the first, 2 the second… Every later
+	// prompt the inmate hears is in the chosen language; no choice in time keeps Lang.
+	// With fewer than two there is no choice (a facility with one language).
+	Languages []prompts.Lang
 
 	// DigitTimeout is how long the IVR waits for the first digit after a prompt, and
 	// between digits (10 s when zero).

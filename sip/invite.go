@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -59,7 +60,11 @@ type call struct {
 	acceptedAt time.Time
 	// billed: Billing authorized the call; settled: Settle has run (call goroutine only).
 	billed, settled bool
-	live            liveState // guarded by srv.mu
+	live            liveState    // guarded by srv.mu
+	lang            prompts.Lang // the inmate's language (Config.Lang until chosen)
+	// byeSentCalled: parley hung up the called party itself, so the end of that dialog
+	// does not end the call (the inmate still hears why).
+	byeSentCalled atomic.Bool
 }
 
 // hangup ends the call from outside its goroutine (shutdown, recording failure).
@@ -255,6 +260,7 @@ func (c *call) byeCalled() {
 	if out == nil || out.LoadState() == sip.DialogStateEnded {
 		return
 	}
+	c.byeSentCalled.Store(true)
 	ctx, cancel := bg()
 	defer cancel()
 	if err := out.Bye(ctx); err != nil {
@@ -272,6 +278,10 @@ func (c *call) refuse(status parley.CallStatus, reason string, id prompts.ID) {
 // run is the life of an answered inbound call: IVR, policy, outbound leg, bridge.
 func (c *call) run() {
 	cfg := &c.srv.cfg
+	if err := c.chooseLanguage(); err != nil {
+		c.ended(parley.CallDropped, reasonAbandoned)
+		return
+	}
 	c.playPrompt(c.inLeg, prompts.EnterPIN, true)
 	pin, err := c.collect(c.ctx, c.inLeg, cfg.MaxPINDigits)
 	if err == nil {

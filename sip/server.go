@@ -78,7 +78,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, deps: deps, log: deps.Logger, trunk: trunk,
-		prompts:  &promptCache{src: deps.Prompts, lang: cfg.Lang},
+		prompts:  &promptCache{src: deps.Prompts},
 		calls:    map[*call]struct{}{},
 		outCalls: map[string]*call{},
 		inCalls:  map[string]*call{},

@@ -113,7 +113,7 @@ func TestServeSIPRegisteredPhone(t *testing.T) {
 		t.Fatalf("call: %d %v\n%s", code, err, srv.stderr.String())
 	}
 	sipWaitFor(t, "the PIN prompt", func() bool { return siptest.LoudFrames(p.Media.Received()) >= 3 })
-	p.Media.SendDigits(sipPIN + "#" + sipDialed + "#")
+	p.Media.SendDigits("1" + sipPIN + "#" + sipDialed + "#")
 	tc := answerTrunk(t, srv, trunk, "1")
 	p.Media.SetTone(sipToneIn)
 	tc.Media.SetTone(sipToneOut)

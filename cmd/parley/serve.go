@@ -12,11 +12,12 @@ import (
 	"sync"
 	"time"
 
+	"parley.dev/parley/media/prompts"
 	"parley.dev/parley/sip"
 )
 
 func init() {
-	register("serve", "serve [--data DIR] [--keys DIR] [--db postgres://…] [--http ADDR] [--retention-every DURATION] [--sip ADDR --trunk URI [--rtp-ports LO-HI] [--media-ip IP]]", runServe)
+	register("serve", "serve [--data DIR] [--keys DIR] [--db postgres://…] [--http ADDR] [--retention-every DURATION] [--sip ADDR --trunk URI [--rtp-ports LO-HI] [--media-ip IP] [--lang choice|en|es]]", runServe)
 }
 
 // runServe runs parley: the HTTP health endpoint, the background jobs (recovery of
@@ -32,6 +33,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	trunk := fs.String("trunk", "", "SIP trunk URI outbound calls go to, e.g. sip:198.51.100.1:5060 (required with --sip)")
 	rtpPorts := fs.String("rtp-ports", "20000-29999", "RTP port range LO-HI")
 	mediaIP := fs.String("media-ip", "", "IP address put in SDP (default: the IP of --sip)")
+	lang := fs.String("lang", "choice", "prompt language: choice (the inmate presses 1 for English, 2 for Spanish), en or es (no choice)")
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -42,6 +44,9 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if *sipAddr != "" {
 		cfg, err := sipConfig(*sipAddr, *trunk, *rtpPorts, *mediaIP)
 		if err != nil {
+			return err
+		}
+		if err := setLanguage(&cfg, *lang); err != nil {
 			return err
 		}
 		sipCfg = &cfg
@@ -183,4 +188,18 @@ func (e *env) startSIP(ctx context.Context, cfg sip.Config) (*sip.Server, error)
 		return nil, err
 	}
 	return s, nil
+}
+
+// setLanguage applies serve's --lang: "choice" offers English (1) and Spanish (2) at the
+// start of each call; "en" or "es" plays every prompt in that language without asking.
+func setLanguage(cfg *sip.Config, lang string) error {
+	switch lang {
+	case "choice":
+		cfg.Lang, cfg.Languages = prompts.English, []prompts.Lang{prompts.English, prompts.Spanish}
+	case string(prompts.English), string(prompts.Spanish):
+		cfg.Lang, cfg.Languages = prompts.Lang(lang), nil
+	default:
+		return usageError("--lang must be choice, en or es")
+	}
+	return nil
 }

@@ -27,7 +27,7 @@ func dialTo(t *testing.T, srv *serving, pin, dialed string) *siptest.Phone {
 		t.Fatalf("call: %d %v\n%s", code, err, srv.stderr.String())
 	}
 	sipWaitFor(t, "the PIN prompt", func() bool { return siptest.LoudFrames(p.Media.Received()) >= 3 })
-	p.Media.SendDigits(pin + "#" + dialed + "#")
+	p.Media.SendDigits("1" + pin + "#" + dialed + "#")
 	return p
 }
 
@@ -153,7 +153,7 @@ func TestServeSIPOverTCP(t *testing.T) {
 		t.Fatalf("call over TCP: %d %v\n%s", code, err, srv.stderr.String())
 	}
 	sipWaitFor(t, "the PIN prompt", func() bool { return siptest.LoudFrames(p.Media.Received()) >= 3 })
-	p.Media.SendDigits(sipPIN + "#" + sipDialed + "#")
+	p.Media.SendDigits("1" + sipPIN + "#" + sipDialed + "#")
 	tc := answerTrunk(t, srv, trunk, "1")
 	p.Media.SetTone(sipToneIn)
 	tc.Media.SetTone(sipToneOut)

@@ -59,7 +59,8 @@ type serving struct {
 }
 
 // startServe runs serve with SIP on 127.0.0.1 toward trunk and waits until SIP listens.
-func startServe(t *testing.T, c *cli, trunk string) *serving {
+// The inmate is offered the language choice: tests press 1 (English) before the PIN.
+func startServe(t *testing.T, c *cli, trunk string, extra ...string) *serving {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, sipReady := make(chan string, 1), make(chan string, 1)
@@ -70,6 +71,7 @@ func startServe(t *testing.T, c *cli, trunk string) *serving {
 	lo := 40000 + rand.IntN(400)*50
 	args := []string{"serve", "--data", c.data, "--keys", c.keys, "--http", "127.0.0.1:0",
 		"--sip", "127.0.0.1:0", "--trunk", trunk, "--rtp-ports", strconv.Itoa(lo) + "-" + strconv.Itoa(lo+48)}
+	args = append(args, extra...)
 	go func() { s.done <- m.Run(ctx, args) }()
 	t.Cleanup(func() { s.stop(t) })
 	for _, ch := range []chan string{ready, sipReady} {
@@ -208,7 +210,7 @@ func serveSIPCall(t *testing.T, privileged bool) {
 		t.Fatalf("call: %d %v\n%s", code, err, srv.stderr.String())
 	}
 	sipWaitFor(t, "the PIN prompt", func() bool { return siptest.LoudFrames(p.Media.Received()) >= 3 })
-	p.Media.SendDigits(sipPIN + "#" + sipDialed + "#")
+	p.Media.SendDigits("1" + sipPIN + "#" + sipDialed + "#")
 
 	var tc *siptest.TrunkCall
 	select {
@@ -354,7 +356,7 @@ func dialIn(t *testing.T, srv *serving, pin string) *siptest.Phone {
 		t.Fatalf("call: %d %v\n%s", code, err, srv.stderr.String())
 	}
 	sipWaitFor(t, "the PIN prompt", func() bool { return siptest.LoudFrames(p.Media.Received()) >= 3 })
-	p.Media.SendDigits(pin + "#" + sipDialed + "#")
+	p.Media.SendDigits("1" + pin + "#" + sipDialed + "#")
 	return p
 }
 

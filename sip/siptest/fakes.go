@@ -268,21 +268,34 @@ var PromptFreq = map[prompts.ID]float64{
 	prompts.QuotaExceeded: 950, prompts.Lockdown: 1000 + 75,
 }
 
-// TonePrompts plays each prompt as a pure tone (PromptFreq, 350 Hz for the others) of
-// Length (400 ms when zero), so tests are fast and can tell prompts apart.
+// SpanishOffset is added to a prompt's tone in Spanish, so tests can tell languages apart.
+const SpanishOffset = 1600
+
+// PromptTone is the tone of a prompt in a language under TonePrompts.
+func PromptTone(id prompts.ID, lang prompts.Lang) float64 {
+	f, ok := PromptFreq[id]
+	if !ok {
+		f = 350
+	}
+	if lang == prompts.Spanish {
+		f += SpanishOffset
+	}
+	return f
+}
+
+// TonePrompts plays each prompt as a pure tone (PromptTone: PromptFreq, 350 Hz for the
+// others, SpanishOffset higher in Spanish) of Length (400 ms when zero), so tests are
+// fast and can tell prompts and their languages apart.
 type TonePrompts struct {
 	Length time.Duration
 }
 
 // Prompt implements sip.Prompts.
-func (p TonePrompts) Prompt(id prompts.ID, _ prompts.Lang) ([][]byte, error) {
+func (p TonePrompts) Prompt(id prompts.ID, lang prompts.Lang) ([][]byte, error) {
 	if strings.TrimSpace(string(id)) == "" {
 		return nil, parley.Errorf("siptest.Prompt", parley.KindNotFound, "no prompt")
 	}
-	f, ok := PromptFreq[id]
-	if !ok {
-		f = 350
-	}
+	f := PromptTone(id, lang)
 	l := p.Length
 	if l == 0 {
 		l = 400 * time.Millisecond
