@@ -393,8 +393,15 @@ func TestServeSIPRefusals(t *testing.T) {
 	sipWaitClosed(t, "the trunk leg to end", tc.Ended())
 	sipWaitClosed(t, "the inmate leg to end", p.Ended())
 
+	if !heardPrompt(t, p.Media.Received(), prompts.NumberBlocked, prompts.English) {
+		t.Error("the inmate was not told the called party blocked the facility")
+	}
+
 	p = dialIn(t, srv, sipPIN)
 	sipWaitClosed(t, "the server to hang up on a blocked number", p.Ended())
+	if !heardPrompt(t, p.Media.Received(), prompts.NumberBlocked, prompts.English) {
+		t.Error("the blocked number's refusal prompt was not heard")
+	}
 	select {
 	case tc := <-trunk.Calls:
 		tc.Media.Close()
