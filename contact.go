@@ -92,6 +92,9 @@ type ContactService interface {
 	RemoveSelfBlock(ctx context.Context, n Number, facilityID string) error
 	// FindSelfBlocks returns every self-block on file for the number (all scopes).
 	FindSelfBlocks(ctx context.Context, n Number) ([]*SelfBlock, error)
+	// ListSelfBlocks returns the self-blocks that apply to a facility (its own and those
+	// from every facility), newest first, for staff to review.
+	ListSelfBlocks(ctx context.Context, facilityID string) ([]*SelfBlock, error)
 
 	// CreateInmateWithPIN stores a new inmate (as CreateInmate) together with the lookup
 	// index of its PIN, in one transaction: KindConflict, and nothing stored, if another

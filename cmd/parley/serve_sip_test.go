@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io/fs"
 	"math/rand/v2"
 	"net/netip"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"parley.dev/parley"
 	"parley.dev/parley/media"
 	"parley.dev/parley/media/prompts"
 	"parley.dev/parley/media/tone"
@@ -428,6 +430,33 @@ func TestServeSIPRefusals(t *testing.T) {
 		t.Errorf("blocked: %+v", calls)
 	}
 	wantDecision(t, "after 9", check(t, c, "--pin", sipPIN, "--number", sipDialed), false, "blocked_by_called_party", "")
+
+	// Staff see the self-block, and the audit log has it without the number in clear.
+	var bl blocksView
+	if err := json.Unmarshal([]byte(c.ok("block", "list", "--facility", "cnty", "--json")), &bl); err != nil {
+		t.Fatal(err)
+	}
+	if len(bl.SelfBlocks) != 1 || bl.SelfBlocks[0].Number != sipNumber || bl.SelfBlocks[0].Scope != "cnty" {
+		t.Errorf("block list self-blocks %+v", bl.SelfBlocks)
+	}
+	var events []parley.AuditEvent
+	raw := c.ok("audit", "list", "--limit", "1000", "--json")
+	if err := json.Unmarshal([]byte(raw), &events); err != nil {
+		t.Fatal(err)
+	}
+	var selfBlocks []parley.AuditEvent
+	for _, ev := range events {
+		if ev.Action == "selfblock.add" {
+			selfBlocks = append(selfBlocks, ev)
+		}
+	}
+	if len(selfBlocks) != 1 || !strings.Contains(selfBlocks[0].Object, "facility:cnty") ||
+		!strings.Contains(selfBlocks[0].Object, "number:#") || selfBlocks[0].Actor != "system:sip" {
+		t.Errorf("self-block audit events %+v", selfBlocks)
+	}
+	if strings.Contains(raw, strings.TrimPrefix(sipNumber, "+1")) {
+		t.Error("the audit log holds the number in clear")
+	}
 	c.ok("audit", "verify")
 }
 

@@ -86,15 +86,30 @@ func (r sipRecorder) Record(ctx context.Context, callID string, p parley.CallPar
 	return rec, verdict, err
 }
 
-// sipBlocks stores a called party's "9": a self-block scoped to the calling facility.
+// sipBlocks stores a called party's "9": a self-block scoped to the calling facility, and
+// an audit event naming the number only by its keyed digest (numberObject), so staff can
+// see who asked not to be called, and when, without the log holding the number.
 type sipBlocks struct {
 	store interface {
 		AddSelfBlock(ctx context.Context, b *parley.SelfBlock) error
 	}
-	now func() time.Time
+	audit interface {
+		Audit(ctx context.Context, e parley.AuditEvent) error
+	}
+	numberObject func(parley.Number) string
+	now          func() time.Time
 }
 
-func (b sipBlocks) Block(ctx context.Context, facilityID string, n parley.Number, _ string) error {
+// selfBlockActor is the audit actor of a called party's self-block: the SIP server, acting
+// on the key the called party pressed.
+const selfBlockActor = "system:sip"
+
+func (b sipBlocks) Block(ctx context.Context, facilityID string, n parley.Number, callID string) error {
+	if err := b.audit.Audit(ctx, parley.AuditEvent{Actor: selfBlockActor, Action: "selfblock.add",
+		Object: "facility:" + facilityID + " " + b.numberObject(n), Outcome: parley.OutcomeOK,
+		Detail: "called party pressed 9 on call " + callID}); err != nil {
+		return err
+	}
 	err := b.store.AddSelfBlock(ctx, &parley.SelfBlock{Number: n, FacilityID: facilityID, AddedAt: b.now()})
 	if parley.IsKind(err, parley.KindConflict) { // already blocked: the wish is already honoured
 		return nil
@@ -149,7 +164,7 @@ func (e *env) sipDeps(live *liveCalls) sip.Deps {
 		Calls:    e.store,
 		Policy:   sipPolicy{svc: &callpolicy.Service{Store: e.db, Active: live, Logger: e.logger}, now: e.now},
 		Recorder: sipRecorder{e.vault},
-		Blocks:   sipBlocks{store: e.db, now: e.now},
+		Blocks:   sipBlocks{store: e.db, audit: e.audit, numberObject: e.numberObject, now: e.now},
 		Phones:   sipPhones{store: e.store, realm: sipRealm},
 		Logger:   e.logger,
 	}

@@ -112,6 +112,20 @@ func testSelfBlocks(t *testing.T, s parley.Store) {
 	got, err = s.FindSelfBlocks(ctx(t), n)
 	ok(t, "find after", err)
 	equal(t, "after", len(got), 1)
+
+	// Staff see the blocks that apply to their facility: its own and the global ones.
+	m := parley.Number("+15557770003")
+	ok(t, "global", s.AddSelfBlock(ctx(t), &parley.SelfBlock{Number: m, AddedAt: base.Add(time.Hour)}))
+	ok(t, "other facility", s.AddSelfBlock(ctx(t), &parley.SelfBlock{Number: m, FacilityID: "f2", AddedAt: base.Add(2 * time.Hour)}))
+	list, err := s.ListSelfBlocks(ctx(t), "f1")
+	ok(t, "list", err)
+	equal(t, "list f1", list, []*parley.SelfBlock{{Number: m, AddedAt: us(base.Add(time.Hour))},
+		{Number: n, FacilityID: "f1", AddedAt: us(base)}})
+	list, err = s.ListSelfBlocks(ctx(t), "f3")
+	ok(t, "list f3", err)
+	equal(t, "list f3", list, []*parley.SelfBlock{{Number: m, AddedAt: us(base.Add(time.Hour))}})
+	_, err = s.ListSelfBlocks(ctx(t), "")
+	wantKind(t, "no facility", err, parley.KindInvalid)
 }
 
 func testInmatePIN(t *testing.T, s parley.Store) {
