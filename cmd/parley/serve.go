@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register("serve", "serve [--data DIR] [--keys DIR] [--db postgres://…] [--http ADDR] [--retention-every DURATION] [--sip ADDR --trunk URI [--rtp-ports LO-HI] [--media-ip IP] [--lang choice|en|es]]", runServe)
+	register("serve", "serve [--data DIR] [--keys DIR] [--db postgres://…] [--http ADDR] [--retention-every DURATION] [--sip ADDR --trunk URI [--rtp-ports LO-HI] [--media-ip IP] [--lang choice|en|es]] [--demo]", runServe)
 }
 
 // runServe runs parley: the HTTP health endpoint, the background jobs (recovery of
@@ -33,6 +33,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	trunk := fs.String("trunk", "", "SIP trunk URI outbound calls go to, e.g. sip:198.51.100.1:5060 (required with --sip)")
 	rtpPorts := fs.String("rtp-ports", "20000-29999", "RTP port range LO-HI")
 	mediaIP := fs.String("media-ip", "", "IP address put in SDP (default: the IP of --sip)")
+	demo := fs.Bool("demo", false, "seed a demo facility, inmate, numbers and phone (once) and print how to call; without --trunk a built-in called party answers")
 	lang := fs.String("lang", "choice", "prompt language: choice (the inmate presses 1 for English, 2 for Spanish), en or es (no choice)")
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
@@ -41,6 +42,20 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		return usageError("--retention-every must be at least 1s")
 	}
 	var sipCfg *sip.Config
+	var party *demoCalledParty
+	if *demo {
+		if *sipAddr == "" {
+			*sipAddr = "127.0.0.1:5060"
+		}
+		if *trunk == "" {
+			var err error
+			if party, err = startDemoCalledParty(); err != nil {
+				return err
+			}
+			defer party.Close()
+			*trunk = party.URI()
+		}
+	}
 	if *sipAddr != "" {
 		cfg, err := sipConfig(*sipAddr, *trunk, *rtpPorts, *mediaIP)
 		if err != nil {
@@ -89,6 +104,13 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		}
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Serve(ln) }()
+		var demoSeeded []string
+		if *demo {
+			if demoSeeded, err = e.seedDemo(ctx); err != nil {
+				srv.Close()
+				return err
+			}
+		}
 		var sipSrv *sip.Server
 		if sipCfg != nil {
 			if sipSrv, err = e.startSIP(ctx, *sipCfg); err != nil {
@@ -96,6 +118,9 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 				return err
 			}
 			log.Info("parley serving SIP", "udp", sipSrv.UDPAddr().String(), "tcp", sipSrv.TCPAddr().String())
+			if *demo {
+				m.printDemo(sipSrv.UDPAddr(), demoSeeded)
+			}
 			if m.SIPReady != nil {
 				m.SIPReady <- sipSrv.UDPAddr().String()
 			}

@@ -58,21 +58,29 @@ type serving struct {
 	cancel context.CancelFunc
 	done   chan int
 	stderr *syncBuffer
+	stdout *syncBuffer
 }
 
 // startServe runs serve with SIP on 127.0.0.1 toward trunk and waits until SIP listens.
 // The inmate is offered the language choice: tests press 1 (English) before the PIN.
 func startServe(t *testing.T, c *cli, trunk string, extra ...string) *serving {
 	t.Helper()
+	return startServeArgs(t, c, append([]string{"--trunk", trunk}, extra...)...)
+}
+
+// startServeArgs runs serve with SIP on 127.0.0.1 and the given flags and waits until SIP
+// listens.
+func startServeArgs(t *testing.T, c *cli, extra ...string) *serving {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, sipReady := make(chan string, 1), make(chan string, 1)
-	s := &serving{cancel: cancel, done: make(chan int, 1), stderr: &syncBuffer{}}
-	m := &Main{Stdout: &syncBuffer{}, Stderr: s.stderr, Stdin: strings.NewReader(""),
+	s := &serving{cancel: cancel, done: make(chan int, 1), stderr: &syncBuffer{}, stdout: &syncBuffer{}}
+	m := &Main{Stdout: s.stdout, Stderr: s.stderr, Stdin: strings.NewReader(""),
 		Getenv: func(k string) string { return c.env[k] }, Now: func() time.Time { return c.now },
 		Ready: ready, SIPReady: sipReady}
 	lo := 40000 + rand.IntN(400)*50
 	args := []string{"serve", "--data", c.data, "--keys", c.keys, "--http", "127.0.0.1:0",
-		"--sip", "127.0.0.1:0", "--trunk", trunk, "--rtp-ports", strconv.Itoa(lo) + "-" + strconv.Itoa(lo+48)}
+		"--sip", "127.0.0.1:0", "--rtp-ports", strconv.Itoa(lo) + "-" + strconv.Itoa(lo+48)}
 	args = append(args, extra...)
 	go func() { s.done <- m.Run(ctx, args) }()
 	t.Cleanup(func() { s.stop(t) })
