@@ -500,6 +500,7 @@ func TestServeSIPAttemptStored(t *testing.T) {
 	if err := p.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
+	sipWaitFor(t, "the final record", func() bool { return searchFacility(t, c, "cnty")[0].Status != "attempted" })
 	srv.stop(t)
 	final := searchFacility(t, c, "cnty")
 	if len(final) != 1 || final[0].ID != live[0].ID || final[0].Status != "dropped" ||
