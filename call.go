@@ -96,4 +96,8 @@ type CallService interface {
 	// MarkCallsPrivileged sets Privileged on every record to the number and returns how
 	// many changed.
 	MarkCallsPrivileged(ctx context.Context, n Number) (int, error)
+	// DropStaleCalls ends the records a crashed server left unfinished (attempted, dialing
+	// or accepted) that started before the cutoff: status dropped with the reason. It
+	// returns how many it changed.
+	DropStaleCalls(ctx context.Context, before time.Time, reason string) (int, error)
 }

@@ -287,3 +287,23 @@ func (db *DB) scanCall(op string, s scanner) (*parley.CallRecord, error) {
 	c.Status, c.Recording = parley.CallStatus(status), parley.RecordingState(state)
 	return &c, nil
 }
+
+// DropStaleCalls ends unfinished records started before the cutoff; see parley.CallService.
+func (db *DB) DropStaleCalls(ctx context.Context, before time.Time, reason string) (int, error) {
+	const op = "sqldb.DropStaleCalls"
+	if before.IsZero() || reason == "" || len(reason) > 200 {
+		return 0, invalid(op, "a cutoff and a reason (at most 200 characters) are required")
+	}
+	res, err := db.db.ExecContext(ctx, db.q(`UPDATE calls SET status = ?, reason = ?, updated_at = ?
+		WHERE status IN (?, ?, ?) AND started_at < ?`),
+		string(parley.CallDropped), reason, micros(Truncate(db.now())),
+		string(parley.CallAttempted), string(parley.CallDialing), string(parley.CallAccepted), before.UnixMicro())
+	if err != nil {
+		return 0, db.dbErr(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, db.dbErr(op, err)
+	}
+	return int(n), nil
+}

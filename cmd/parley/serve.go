@@ -70,8 +70,9 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
 		log := e.logger
-		// A recording still "writing" at start-up lost its writer. With SQLite this node is
-		// the only writer; with PostgreSQL other nodes may be mid-call, so leave recent ones.
+		// A recording still "writing" (or a call record unfinished) at start-up lost its
+		// writer. With SQLite this node is the only writer; with PostgreSQL other nodes may
+		// be mid-call, so leave recent ones.
 		cutoff := e.now()
 		if e.postgres {
 			cutoff = cutoff.Add(-6 * time.Hour)
@@ -80,6 +81,14 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 			return err
 		} else if n > 0 {
 			log.Info("recovered interrupted recordings", "count", n)
+		}
+		// Call records a crashed server left unfinished (it never wrote their end).
+		if sipCfg != nil {
+			if n, err := e.store.DropStaleCalls(ctx, cutoff, "server_restart"); err != nil {
+				return err
+			} else if n > 0 {
+				log.Info("ended calls interrupted by a restart", "count", n)
+			}
 		}
 		if n, err := e.vault.SweepKeys(ctx); err != nil {
 			return err

@@ -508,3 +508,71 @@ func TestServeSIPAttemptStored(t *testing.T) {
 		t.Fatalf("record after hang-up: %+v", final)
 	}
 }
+
+// TestServeSIPRestartEndsStaleCalls: a copy of the data taken while a call is in the IVR
+// is what a crash leaves; serve started on it ends that record as dropped, reason
+// server_restart, and leaves finished records alone.
+func TestServeSIPRestartEndsStaleCalls(t *testing.T) {
+	c := newCLI(t)
+	c.now = time.Now().UTC() // the restart's cutoff and the records' start share the wall clock
+	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250", "--gateway", "127.0.0.1")
+	trunk, err := siptest.NewTrunk(netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(trunk.Close)
+	srv := startServe(t, c, trunk.URI())
+	p, err := siptest.NewPhone(netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), sipGuard)
+	defer cancel()
+	if code, err := p.Call(ctx, srv.sip, "pod-1", nil); err != nil || code != 200 {
+		t.Fatalf("call: %d %v", code, err)
+	}
+	sipWaitFor(t, "the first prompt", func() bool { return siptest.LoudFrames(p.Media.Received()) >= 3 })
+	crashed := newCLI(t)
+	crashed.now = time.Now().UTC().Add(time.Second)
+	for from, to := range map[string]string{c.data: crashed.data, c.keys: crashed.keys} {
+		if err := os.RemoveAll(to); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.CopyFS(to, os.DirFS(from)); err != nil {
+			t.Fatal(err)
+		}
+		err := filepath.WalkDir(to, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				return os.Chmod(path, 0o700)
+			}
+			return os.Chmod(path, 0o600)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sipWaitFor(t, "the final record", func() bool { return searchFacility(t, c, "cnty")[0].Status != "attempted" })
+	srv.stop(t)
+	if got := searchFacility(t, crashed, "cnty"); len(got) != 1 || got[0].Status != "attempted" {
+		t.Fatalf("the copy: %+v", got)
+	}
+	again := startServe(t, crashed, trunk.URI())
+	again.stop(t)
+	got := searchFacility(t, crashed, "cnty")
+	if len(got) != 1 || got[0].Status != "dropped" || got[0].Reason != "server_restart" {
+		t.Fatalf("after the restart: %+v", got)
+	}
+	// The original, which ended properly, is untouched by a restart.
+	again = startServe(t, c, trunk.URI())
+	again.stop(t)
+	if got := searchFacility(t, c, "cnty"); len(got) != 1 || got[0].Reason != "inmate_hangup_before_connect" {
+		t.Fatalf("a finished record changed: %+v", got)
+	}
+}

@@ -331,3 +331,40 @@ func testCallPartiesLater(t *testing.T, s parley.Store) {
 		t.Fatalf("number-only parties: %+v", got)
 	}
 }
+
+// testDropStaleCalls: records a crash left unfinished are ended as dropped; finished ones
+// and those started after the cutoff are left alone.
+func testDropStaleCalls(t *testing.T, s parley.Store) {
+	mustFacility(t, s, "f1")
+	mk := func(status parley.CallStatus, at time.Time) *parley.CallRecord {
+		c := call("f1", "A", "+15558880000", at)
+		c.Status = status
+		return mustCall(t, s, c)
+	}
+	stale := []*parley.CallRecord{mk(parley.CallAttempted, base), mk(parley.CallDialing, base), mk(parley.CallAccepted, base)}
+	done := mk(parley.CallCompleted, base)
+	live := mk(parley.CallAccepted, base.Add(2*time.Hour))
+	n, err := s.DropStaleCalls(ctx(t), base.Add(time.Hour), "server_restart")
+	ok(t, "drop", err)
+	if n != 3 {
+		t.Fatalf("dropped %d, want 3", n)
+	}
+	for _, c := range stale {
+		got, err := s.FindCall(ctx(t), c.ID)
+		ok(t, "find", err)
+		if got.Status != parley.CallDropped || got.Reason != "server_restart" {
+			t.Fatalf("stale call now %s %q", got.Status, got.Reason)
+		}
+	}
+	for _, c := range []*parley.CallRecord{done, live} {
+		got, err := s.FindCall(ctx(t), c.ID)
+		ok(t, "find", err)
+		if got.Status != c.Status {
+			t.Fatalf("call %s changed to %s", c.Status, got.Status)
+		}
+	}
+	_, err = s.DropStaleCalls(ctx(t), time.Time{}, "x")
+	wantKind(t, "no cutoff", err, parley.KindInvalid)
+	_, err = s.DropStaleCalls(ctx(t), base, "")
+	wantKind(t, "no reason", err, parley.KindInvalid)
+}

@@ -117,6 +117,24 @@ func (s *Calls) MarkCallsPrivileged(_ context.Context, n parley.Number) (int, er
 	return k, nil
 }
 
+// DropStaleCalls implements parley.CallService.
+func (s *Calls) DropStaleCalls(_ context.Context, before time.Time, reason string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := 0
+	for id, c := range s.records {
+		switch c.Status {
+		case parley.CallAttempted, parley.CallDialing, parley.CallAccepted:
+			if c.StartedAt.Before(before) {
+				c.Status, c.Reason = parley.CallDropped, reason
+				s.history[id] = append(s.history[id], c.Status)
+				k++
+			}
+		}
+	}
+	return k, nil
+}
+
 // All returns copies of every record, oldest first, with their status histories.
 func (s *Calls) All() ([]parley.CallRecord, [][]parley.CallStatus) {
 	s.mu.Lock()
