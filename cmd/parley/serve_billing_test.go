@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
-	"time"
 
 	"parley.dev/parley/sip/siptest"
 )
@@ -35,23 +34,8 @@ func billedCall(t *testing.T, extra []string, rules ...string) (*cli, *serving, 
 	t.Cleanup(trunk.Close)
 	srv := startServe(t, c, trunk.URI(), extra...)
 	p := dialIn(t, srv, sipPIN)
-	var tc *siptest.TrunkCall
-	select {
-	case tc = <-trunk.Calls:
-	case <-p.Ended():
-		t.Fatalf("the call ended before reaching the trunk:\n%s", srv.stderr.String())
-	case <-time.After(sipGuard):
-		t.Fatalf("no call reached the trunk:\n%s", srv.stderr.String())
-	}
-	t.Cleanup(tc.Media.Close)
-	sipWaitFor(t, "the announcement", func() bool { return siptest.LoudFrames(tc.Media.Received()) >= 5 })
-	tc.Media.SendDigits("1")
-	p.Media.SetTone(sipToneIn)
-	tc.Media.SetTone(sipToneOut)
-	sipWaitFor(t, "both sides to hear each other", func() bool {
-		return siptest.ToneFrames(p.Media.Received(), sipToneOut) >= sipHeardMany &&
-			siptest.ToneFrames(tc.Media.Received(), sipToneIn) >= sipHeardMany
-	})
+	tc := answerTrunk(t, srv, trunk, "1")
+	talk(t, p, tc)
 	return c, srv, p, tc
 }
 

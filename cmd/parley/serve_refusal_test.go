@@ -16,6 +16,14 @@ import (
 // dialed.
 func dialTo(t *testing.T, srv *serving, pin, dialed string) *siptest.Phone {
 	t.Helper()
+	p := callIn(t, srv)
+	p.Media.SendDigits("1" + pin + "#" + dialed + "#")
+	return p
+}
+
+// callIn places a call from the gateway as device pod-1 and waits for the first prompt.
+func callIn(t *testing.T, srv *serving) *siptest.Phone {
+	t.Helper()
 	p, err := siptest.NewPhone(netip.MustParseAddr("127.0.0.1"))
 	if err != nil {
 		t.Fatal(err)
@@ -26,8 +34,7 @@ func dialTo(t *testing.T, srv *serving, pin, dialed string) *siptest.Phone {
 	if code, err := p.Call(ctx, srv.sip, "pod-1", nil); err != nil || code != 200 {
 		t.Fatalf("call: %d %v\n%s", code, err, srv.stderr.String())
 	}
-	sipWaitFor(t, "the PIN prompt", func() bool { return siptest.LoudFrames(p.Media.Received()) >= 3 })
-	p.Media.SendDigits("1" + pin + "#" + dialed + "#")
+	sipWaitFor(t, "the first prompt", func() bool { return siptest.LoudFrames(p.Media.Received()) >= 3 })
 	return p
 }
 

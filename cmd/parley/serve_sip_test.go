@@ -209,36 +209,11 @@ func serveSIPCall(t *testing.T, privileged bool) {
 	t.Cleanup(trunk.Close)
 	srv := startServe(t, c, trunk.URI())
 
-	p, err := siptest.NewPhone(lo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), sipGuard)
 	defer cancel()
-	if code, err := p.Call(ctx, srv.sip, "pod-1", nil); err != nil || code != 200 {
-		t.Fatalf("call: %d %v\n%s", code, err, srv.stderr.String())
-	}
-	sipWaitFor(t, "the PIN prompt", func() bool { return siptest.LoudFrames(p.Media.Received()) >= 3 })
-	p.Media.SendDigits("1" + sipPIN + "#" + sipDialed + "#")
-
-	var tc *siptest.TrunkCall
-	select {
-	case tc = <-trunk.Calls:
-	case <-p.Ended():
-		t.Fatalf("the call ended before reaching the trunk:\n%s", srv.stderr.String())
-	case <-time.After(sipGuard):
-		t.Fatalf("no call reached the trunk:\n%s", srv.stderr.String())
-	}
-	t.Cleanup(tc.Media.Close)
-	sipWaitFor(t, "the announcement", func() bool { return siptest.LoudFrames(tc.Media.Received()) >= 5 })
-	tc.Media.SendDigits("1")
-	p.Media.SetTone(sipToneIn)
-	tc.Media.SetTone(sipToneOut)
-	sipWaitFor(t, "both sides to hear each other", func() bool {
-		return siptest.ToneFrames(p.Media.Received(), sipToneOut) >= sipHeardMany &&
-			siptest.ToneFrames(tc.Media.Received(), sipToneIn) >= sipHeardMany
-	})
+	p := dialIn(t, srv, sipPIN)
+	tc := answerTrunk(t, srv, trunk, "1")
+	talk(t, p, tc)
 	// What each side heard of the other was bridged, hence recorded.
 	heardIn := siptest.ToneFrames(tc.Media.Received(), sipToneIn)
 	heardOut := siptest.ToneFrames(p.Media.Received(), sipToneOut)
@@ -355,19 +330,18 @@ func TestServeSIPFlags(t *testing.T) {
 // dialIn places a call from the gateway, waits for the PIN prompt and keys pin and number.
 func dialIn(t *testing.T, srv *serving, pin string) *siptest.Phone {
 	t.Helper()
-	p, err := siptest.NewPhone(netip.MustParseAddr("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), sipGuard)
-	defer cancel()
-	if code, err := p.Call(ctx, srv.sip, "pod-1", nil); err != nil || code != 200 {
-		t.Fatalf("call: %d %v\n%s", code, err, srv.stderr.String())
-	}
-	sipWaitFor(t, "the PIN prompt", func() bool { return siptest.LoudFrames(p.Media.Received()) >= 3 })
-	p.Media.SendDigits("1" + pin + "#" + sipDialed + "#")
-	return p
+	return dialTo(t, srv, pin, sipDialed)
+}
+
+// talk starts each side's tone and waits until each hears the other (the call is bridged).
+func talk(t *testing.T, p *siptest.Phone, tc *siptest.TrunkCall) {
+	t.Helper()
+	p.Media.SetTone(sipToneIn)
+	tc.Media.SetTone(sipToneOut)
+	sipWaitFor(t, "both sides to hear each other", func() bool {
+		return siptest.ToneFrames(p.Media.Received(), sipToneOut) >= sipHeardMany &&
+			siptest.ToneFrames(tc.Media.Received(), sipToneIn) >= sipHeardMany
+	})
 }
 
 // TestServeSIPRefusals runs refusals through serve: a wrong PIN, a called party pressing 9
@@ -391,15 +365,7 @@ func TestServeSIPRefusals(t *testing.T) {
 	sipWaitClosed(t, "the server to hang up after a wrong PIN", p.Ended())
 
 	p = dialIn(t, srv, sipPIN)
-	var tc *siptest.TrunkCall
-	select {
-	case tc = <-trunk.Calls:
-	case <-time.After(sipGuard):
-		t.Fatalf("no call reached the trunk:\n%s", srv.stderr.String())
-	}
-	t.Cleanup(tc.Media.Close)
-	sipWaitFor(t, "the announcement", func() bool { return siptest.LoudFrames(tc.Media.Received()) >= 5 })
-	tc.Media.SendDigits("9")
+	tc := answerTrunk(t, srv, trunk, "9")
 	sipWaitClosed(t, "the trunk leg to end", tc.Ended())
 	sipWaitClosed(t, "the inmate leg to end", p.Ended())
 
@@ -481,17 +447,9 @@ func TestServeSIPAttemptStored(t *testing.T) {
 	}
 	t.Cleanup(trunk.Close)
 	srv := startServe(t, c, trunk.URI())
-	p, err := siptest.NewPhone(netip.MustParseAddr("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
+	p := callIn(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), sipGuard)
 	defer cancel()
-	if code, err := p.Call(ctx, srv.sip, "pod-1", nil); err != nil || code != 200 {
-		t.Fatalf("call: %d %v\n%s", code, err, srv.stderr.String())
-	}
-	sipWaitFor(t, "the first prompt", func() bool { return siptest.LoudFrames(p.Media.Received()) >= 3 })
 	live := searchFacility(t, c, "cnty")
 	if len(live) != 1 || live[0].Status != "attempted" || live[0].Number != "" || live[0].InmateID != "" ||
 		live[0].DeviceID != "pod-1" {
@@ -522,17 +480,9 @@ func TestServeSIPRestartEndsStaleCalls(t *testing.T) {
 	}
 	t.Cleanup(trunk.Close)
 	srv := startServe(t, c, trunk.URI())
-	p, err := siptest.NewPhone(netip.MustParseAddr("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
+	p := callIn(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), sipGuard)
 	defer cancel()
-	if code, err := p.Call(ctx, srv.sip, "pod-1", nil); err != nil || code != 200 {
-		t.Fatalf("call: %d %v", code, err)
-	}
-	sipWaitFor(t, "the first prompt", func() bool { return siptest.LoudFrames(p.Media.Received()) >= 3 })
 	crashed := newCLI(t)
 	crashed.now = time.Now().UTC().Add(time.Second)
 	for from, to := range map[string]string{c.data: crashed.data, c.keys: crashed.keys} {
