@@ -47,10 +47,15 @@ func (m *Main) httpHandler(e *env) (http.Handler, error) {
 			return nil, err
 		}
 	}
+	caps, err := m.caps()
+	if err != nil {
+		return nil, err
+	}
 	return web.New(web.Config{
 		Auth: signIn, Keys: keys, Store: e.store, Searcher: e.searcher, Vault: e.vault, Audit: e.audit,
 		VerifyAudit: e.verifyAudit, Registry: e.registry, Logger: e.logger, Limits: limits,
 		Health: e.healthHandler(), BehindTLS: m.Getenv("PARLEY_BEHIND_TLS") == "true",
+		Admin: e.admin(caps),
 	})
 }
 
