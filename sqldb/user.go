@@ -376,20 +376,29 @@ func (db *DB) listGrants(ctx context.Context, op, column, value string, t time.T
 	return out, db.dbErr(op, rows.Err())
 }
 
-// EndGrant makes a grant expire at t unless it expires sooner; see parley.UserService.
+// EndGrant makes a grant expire at t unless it expires sooner; see parley.UserService. A
+// grant ended at (or before) the instant it was issued keeps the rule expires > created_at
+// by moving its start one microsecond before t: it is active at no time from t on.
 func (db *DB) EndGrant(ctx context.Context, id string, t time.Time) error {
 	const op = "sqldb.EndGrant"
+	t = Truncate(t)
 	return db.inTx(ctx, op, func(tx *sql.Tx) error {
-		var one int
-		err := tx.QueryRowContext(ctx, db.q(`SELECT 1 FROM grants WHERE id = ?`), id).Scan(&one)
+		var c, e sql.NullInt64
+		err := tx.QueryRowContext(ctx, db.q(`SELECT created_at, expires FROM grants WHERE id = ?`), id).Scan(&c, &e)
 		if err == sql.ErrNoRows {
 			return parley.Errorf(op, parley.KindNotFound, "grant not found")
 		}
 		if err != nil {
 			return db.dbErr(op, err)
 		}
-		_, err = tx.ExecContext(ctx, db.q(`UPDATE grants SET expires = ? WHERE id = ? AND expires > ?`),
-			micros(Truncate(t)), id, micros(Truncate(t)))
+		created, expires := fromMicros(c), fromMicros(e)
+		if !expires.After(t) {
+			return nil
+		}
+		if !t.After(created) {
+			created = t.Add(-time.Microsecond)
+		}
+		_, err = tx.ExecContext(ctx, db.q(`UPDATE grants SET created_at = ?, expires = ? WHERE id = ?`), micros(created), micros(t), id)
 		return db.dbErr(op, err)
 	})
 }

@@ -171,7 +171,9 @@ func (s *Server) pageOp(o staffOp) func(w http.ResponseWriter, r *http.Request, 
 		}
 		if err != nil {
 			status, _, m := statusOf(err)
-			if status >= 500 || status == http.StatusForbidden || status == http.StatusRequestEntityTooLarge {
+			// Authorization was decided above: a 403 here is the operation's own refusal
+			// (a rate above the cap, a grant outside scope), shown on the form's page.
+			if status >= 500 || status == http.StatusRequestEntityTooLarge {
 				return err
 			}
 			return s.renderStaff(w, r, p, o.page, fac, status, "", m)

@@ -146,6 +146,12 @@ func testGrantsAndAlerts(t *testing.T, s parley.Store) {
 			t.Fatalf("grants %v after the start, once ended at 10m: %d, want %d", at, len(gs), want)
 		}
 	}
+	g2 := &parley.Grant{UserID: inv.ID, FacilityID: "f1", IssuedBy: admin.ID, Reason: "case 8", CreatedAt: base, Expires: base.Add(time.Hour)}
+	ok(t, "grant 2", s.CreateGrant(ctx(t), g2))
+	ok(t, "end grant at its start", s.EndGrant(ctx(t), g2.ID, base))
+	fg, err = s.ListFacilityGrants(ctx(t), "f1", base)
+	ok(t, "facility grants", err)
+	equal(t, "grants to f1 ended at their start", len(fg), 0)
 	ok(t, "alert 1", s.CreateAlert(ctx(t), &parley.Alert{Scope: "facility:f1", Kind: "bulk_read_cap", UserID: inv.ID, CreatedAt: base}))
 	ok(t, "alert 2", s.CreateAlert(ctx(t), &parley.Alert{Scope: "agency:a", Kind: "bulk_read_cap", UserID: inv.ID, CreatedAt: base.Add(time.Minute)}))
 	ok(t, "alert 3", s.CreateAlert(ctx(t), &parley.Alert{Scope: "facility:f2", Kind: "bulk_read_cap", UserID: inv.ID, CreatedAt: base}))
