@@ -83,7 +83,7 @@ func TestWebAdministration(t *testing.T) {
 		Rates struct {
 			Services []struct {
 				Service, Rate, Cap, CapSource string
-				CapSourceKey               string `json:"cap_source"`
+				CapSourceKey                  string `json:"cap_source"`
 			}
 		}
 	}
