@@ -3,9 +3,35 @@ package web
 import (
 	"context"
 	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"parley.dev/parley"
 )
+
+// liveGauge counts the call server's calls in progress at every facility (-1 when it
+// cannot be asked).
+func (s *Server) liveGauge() prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "parley_calls_live",
+		Help: "Calls in progress on the call server."}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		fs, err := s.c.Store.ListFacilities(ctx)
+		if err != nil {
+			return -1
+		}
+		ids := make([]string, 0, len(fs))
+		for _, f := range fs {
+			ids = append(ids, f.ID)
+		}
+		calls, err := s.c.Live.ListLive(ctx, ids)
+		if err != nil {
+			return -1
+		}
+		return float64(len(calls))
+	})
+}
 
 // livePage is a facility's calls in progress. Live calls never show a number or a name;
 // a privileged one is flagged and can never be monitored, but an officer may end it.

@@ -102,6 +102,9 @@ func New(c Config) (*Server, error) {
 		}
 		return float64(n)
 	})
+	if c.Live != nil {
+		reg.MustRegister(s.liveGauge())
+	}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
