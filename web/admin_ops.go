@@ -92,6 +92,8 @@ type staffPage struct {
 // staffRoutes registers the administration and officer routes (pages and API).
 func (s *Server) staffRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /facilities", s.page(s.pageFacilities))
+	mux.Handle("GET /audit/privileged", s.page(s.pagePrivilegedHistory))
+	mux.Handle("GET /api/v1/audit/privileged", s.api(s.apiPrivilegedHistory))
 	mux.Handle("GET /api/v1/facilities", s.api(s.apiFacilities))
 	for name, pg := range staffPages {
 		mux.Handle("GET /facilities/{id}"+pg.path, s.page(s.pageStaff(name, pg)))

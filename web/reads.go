@@ -305,8 +305,10 @@ func (s *Server) readAudit(ctx context.Context, p *principal, q url.Values) (siz
 	if from >= to {
 		return size, []parley.AuditEvent{}, from, nil
 	}
-	events, err = s.c.Audit.Events(ctx, from, to)
-	return size, events, from, err
+	if events, err = s.c.Audit.Events(ctx, from, to); err != nil {
+		return 0, nil, 0, err
+	}
+	return size, s.scopeAudit(ctx, p, events), from, nil
 }
 
 // verifyAudit checks the whole log (auditors).

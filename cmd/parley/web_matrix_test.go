@@ -47,6 +47,8 @@ var matrixRoutes = []route{
 	{name: "page keys", method: "GET", path: "/keys", roles: "*", ok: 200, page: true},
 
 	// Administration and officers: own scope only, never by grant.
+	{name: "api privileged history", method: "GET", path: "/api/v1/audit/privileged", roles: "auditor", ok: 200},
+	{name: "page privileged history", method: "GET", path: "/audit/privileged", roles: "auditor", ok: 200, page: true},
 	{name: "api facilities", method: "GET", path: "/api/v1/facilities", roles: "admin officer", ok: 200},
 	{name: "page facilities", method: "GET", path: "/facilities", roles: "admin officer", ok: 200, page: true},
 	{name: "api facility", method: "GET", path: "/api/v1/facilities/{fac}", roles: "admin", scoped: true, ok: 200},
