@@ -77,6 +77,7 @@ type Server struct {
 	pages   map[string]*pageTemplate
 	metrics *metrics
 	handler http.Handler
+	plays   playbacks // short-lived playback grants (playback.go)
 }
 
 // New returns the server with its routes.
