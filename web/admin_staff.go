@@ -13,6 +13,7 @@ type staffJSON struct {
 	ID       string `json:"id"`
 	Name     string `json:"name"`
 	Role     string `json:"role"`
+	Scope    string `json:"scope"` // "facility:ID" or "agency:ID"
 	Enrolled bool   `json:"enrolled"`
 }
 
@@ -37,9 +38,13 @@ func buildStaff(ctx context.Context, s *Server, p *principal, r *http.Request, f
 		return nil, err
 	}
 	out := staffPageData{Facility: fac, Users: []staffJSON{}, Grants: []grantJSON{}}
+	agency, err := s.c.Store.FacilityAgency(ctx, fac)
+	if err != nil {
+		return nil, err
+	}
 	for _, u := range users {
-		if u.FacilityID == fac {
-			out.Users = append(out.Users, staffJSON{ID: u.ID, Name: u.Name, Role: string(u.Role), Enrolled: u.Enrolled()})
+		if u.FacilityID == fac || agency != "" && u.AgencyID == agency {
+			out.Users = append(out.Users, staffJSON{ID: u.ID, Name: u.Name, Role: string(u.Role), Scope: scopeOf(u), Enrolled: u.Enrolled()})
 		}
 	}
 	gs, err := s.c.Store.ListFacilityGrants(ctx, fac, p.now)
@@ -60,6 +65,18 @@ func opUserAdd(ctx context.Context, s *Server, p *principal, r *http.Request, fa
 		return nil, "", err
 	}
 	u := &parley.User{Name: in.str("name"), Role: parley.Role(in.str("role")), FacilityID: fac}
+	switch in.str("scope") {
+	case "", "facility":
+	case "agency":
+		// An agency-wide account: only an admin of the agency (whose scope, checked above,
+		// holds this facility) may add one, to their own agency.
+		if p.user.AgencyID == "" {
+			return nil, "", s.deny(ctx, "user.add", "facility:"+fac, "", "", "agency")
+		}
+		u.FacilityID, u.AgencyID = "", p.user.AgencyID
+	default:
+		return nil, "", parley.Errorf("web.userAdd", parley.KindInvalid, "scope must be facility or agency")
+	}
 	if err := u.Validate(); err != nil {
 		return nil, "", err
 	}
@@ -107,4 +124,11 @@ func opGrant(ctx context.Context, s *Server, p *principal, r *http.Request, fac 
 	}
 	return map[string]string{"id": g.ID, "expires": g.Expires.UTC().Format(time.RFC3339)},
 		"Grant " + g.ID + " issued until " + g.Expires.UTC().Format("2006-01-02 15:04 UTC") + ".", nil
+}
+
+func scopeOf(u *parley.User) string {
+	if u.AgencyID != "" {
+		return "agency:" + u.AgencyID
+	}
+	return "facility:" + u.FacilityID
 }

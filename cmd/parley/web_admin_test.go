@@ -264,6 +264,8 @@ func TestWebAdminBadInput(t *testing.T) {
 		{"/staff", map[string]string{"name": "x", "role": "root"}, 400, "role"},
 		{"/staff", map[string]string{"name": "a\u0001b", "role": "officer"}, 400, "printable"},
 		{"/staff", map[string]string{"name": "admin-plain", "role": "officer"}, 409, ""},
+		{"/staff", map[string]string{"name": "agency-wide", "role": "officer", "scope": "agency"}, 403, "not allowed"},
+		{"/staff", map[string]string{"name": "x2", "role": "officer", "scope": "planet"}, 400, "scope"},
 		{"/grants", map[string]string{"op": "issue", "user": "investigator-plain", "hours": "0", "reason": "r"}, 400, "hours"},
 		{"/grants", map[string]string{"op": "issue", "user": "investigator-plain", "hours": "9999", "reason": "r"}, 400, "hours"},
 		{"/grants", map[string]string{"op": "issue", "user": "investigator-plain", "hours": "1", "reason": ""}, 400, "required"},
@@ -313,5 +315,34 @@ func TestWebAdminBadInput(t *testing.T) {
 	}
 	if after := snapshot(); after != before {
 		t.Errorf("bad input wrote something:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// TestWebAgencyAccounts: an agency's admin adds an agency-wide account from a facility's
+// staff page; it is listed with its agency scope there and its secret is shown once.
+func TestWebAgencyAccounts(t *testing.T) {
+	c := newCLI(t)
+	seed(t, c)
+	c.ok("agency", "add", "--id", "county", "--name", "County Sheriff")
+	c.ok("agency", "facility", "--agency", "county", "--facility", "cnty")
+	secret := addStaff(t, c, "Cora Agency", "admin", "--agency", "county", matrixPassword)
+	srv := startWeb(t, c)
+	adm := signIn(t, c, srv.base, "Cora Agency", matrixPassword, secret)
+	status, b := adm.do("POST", "/api/v1/facilities/cnty/staff", map[string]string{"name": "Ana Auditor", "role": "auditor", "scope": "agency"})
+	if status != 200 || !strings.Contains(string(b), "enrolment_secret") {
+		t.Fatalf("agency account: %d %s", status, b)
+	}
+	var st struct{ Users []struct{ Name, Scope string } }
+	adm.getJSON("/api/v1/facilities/cnty/staff", &st)
+	found := false
+	for _, u := range st.Users {
+		found = found || u.Name == "Ana Auditor" && u.Scope == "agency:county"
+	}
+	if !found {
+		t.Fatalf("staff list %+v lacks the agency account", st.Users)
+	}
+	status, page := adm.postForm("/facilities/cnty/staff", url.Values{"name": {"Otis Officer"}, "role": {"officer"}})
+	if status != 200 || !strings.Contains(page, "Enrolment secret, shown once: ") {
+		t.Fatalf("form add: %d %.300s", status, page)
 	}
 }
