@@ -332,7 +332,9 @@ func TestWebAgencyAccounts(t *testing.T) {
 	if status != 200 || !strings.Contains(string(b), "enrolment_secret") {
 		t.Fatalf("agency account: %d %s", status, b)
 	}
-	var st struct{ Users []struct{ Name, Scope string } }
+	var st struct {
+		Users []struct{ Name, Scope string }
+	}
 	adm.getJSON("/api/v1/facilities/cnty/staff", &st)
 	found := false
 	for _, u := range st.Users {
