@@ -32,8 +32,16 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	trunk := fs.String("trunk", "", "SIP trunk URI outbound calls go to, e.g. sip:198.51.100.1:5060 (required with --sip)")
 	rtpPorts := fs.String("rtp-ports", "20000-29999", "RTP port range LO-HI")
 	mediaIP := fs.String("media-ip", "", "IP address put in SDP (default: the IP of --sip)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to FILE (benchmarks)")
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if *every < time.Second {
 		return usageError("--retention-every must be at least 1s")
