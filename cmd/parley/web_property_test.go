@@ -18,7 +18,9 @@ func TestWebNoRandomRequestAllowedWithoutARule(t *testing.T) {
 	bodies := []func(n int) any{
 		func(int) any { return nil },
 		func(int) any { return []byte(`{"op":"add","number":"+12025550123","prefix":"+1900"}`) },
-		func(n int) any { return map[string]string{"op": "issue", "user": "admin-plain", "hours": "1", "reason": "x"} },
+		func(n int) any {
+			return map[string]string{"op": "issue", "user": "admin-plain", "hours": "1", "reason": "x"}
+		},
 		func(n int) any { return []byte(fmt.Sprintf(`{"days":%d,"lockdown":"on","audio":"0.01"}`, n)) },
 		func(int) any { return []byte(`not json`) },
 	}
