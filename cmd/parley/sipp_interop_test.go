@@ -121,7 +121,7 @@ func TestSIPPPhone(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(trunk.Close)
-	srv := startServe(t, c, trunk.URI())
+	srv := startServe(t, c, trunk.URI(), "--lang", "en")
 	phone := sipp.Start(t, sipp.Options{Scenario: sippScenario + "phone.xml", Remote: srv.sip})
 
 	var tc *siptest.TrunkCall
@@ -168,7 +168,7 @@ func TestSIPPPhone(t *testing.T) {
 func TestSIPPTrunk(t *testing.T) {
 	c := sippSetup(t)
 	trunk := sipp.Start(t, sipp.Options{Scenario: sippScenario + "trunk.xml"})
-	srv := startServe(t, c, "sip:127.0.0.1:"+strconv.Itoa(trunk.SIPPort))
+	srv := startServe(t, c, "sip:127.0.0.1:"+strconv.Itoa(trunk.SIPPort), "--lang", "en")
 	p := dialIn(t, srv, sippPIN)
 	heardBefore := 0
 	sipWaitFor(t, "the call to reach sipp", func() bool {
@@ -200,7 +200,7 @@ func TestSIPPTrunk(t *testing.T) {
 func TestSIPPBothSides(t *testing.T) {
 	c := sippSetup(t)
 	trunk := sipp.Start(t, sipp.Options{Scenario: sippScenario + "trunk.xml"})
-	srv := startServe(t, c, "sip:127.0.0.1:"+strconv.Itoa(trunk.SIPPort))
+	srv := startServe(t, c, "sip:127.0.0.1:"+strconv.Itoa(trunk.SIPPort), "--lang", "en")
 	phone := sipp.Start(t, sipp.Options{Scenario: sippScenario + "phone-hungup.xml", Remote: srv.sip})
 	sippWait(t, trunk, srv) // the trunk hangs up
 	sippWait(t, phone, srv)
@@ -229,7 +229,7 @@ func TestSIPPPhoneWrongPIN(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(trunk.Close)
-	srv := startServe(t, c, trunk.URI())
+	srv := startServe(t, c, trunk.URI(), "--lang", "en")
 	phone := sipp.Start(t, sipp.Options{Scenario: sippScenario + "phone.xml", Remote: srv.sip})
 	select {
 	case <-phone.Done():
@@ -251,7 +251,7 @@ func TestSIPPPhoneWrongPIN(t *testing.T) {
 	if err := json.Unmarshal([]byte(c.ok("calls", "search", "--facility", "cnty", "--json")), &calls); err != nil {
 		t.Fatal(err)
 	}
-	if len(calls) != 1 || calls[0].Status != "refused" || calls[0].Reason != "invalid_pin" || calls[0].DeviceID != "pod-sipp" {
+	if len(calls) != 1 || calls[0].Status != "refused" || calls[0].Reason != "pin_invalid" || calls[0].DeviceID != "pod-sipp" {
 		t.Errorf("calls %+v", calls)
 	}
 }
