@@ -19,6 +19,11 @@ func (e *env) admin(caps *rates.Caps) *admin.Service {
 // numberObject names a number in an audit event by a short keyed digest, never in clear.
 func (e *env) numberObject(n parley.Number) string { return e.admin(nil).NumberObject(n) }
 
+// inmateObject names an inmate in an audit event by a short keyed digest of facility and id.
+func (e *env) inmateObject(facilityID, inmateID string) string {
+	return e.admin(nil).InmateObject(facilityID, inmateID)
+}
+
 // parseHours parses calling hours (admin.ParseHours) as the --hours flag.
 func parseHours(s string) (policy.Week, error) {
 	wk, err := admin.ParseHours(s)
