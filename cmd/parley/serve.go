@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"parley.dev/parley"
 	"parley.dev/parley/media/prompts"
 	"parley.dev/parley/sip"
 )
@@ -107,7 +108,15 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		if err != nil {
 			return err
 		}
-		handler, err := m.httpHandler(e)
+		// The staff pages see the SIP server's calls in progress through live, set once the
+		// server exists; without --sip there is no call server to show.
+		var live *liveCalls
+		var staffLive parley.LiveCalls
+		if sipCfg != nil {
+			live = &liveCalls{}
+			staffLive = live
+		}
+		handler, err := m.httpHandler(e, staffLive)
 		if err != nil {
 			ln.Close()
 			return err
@@ -135,7 +144,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		}
 		var sipSrv *sip.Server
 		if sipCfg != nil {
-			if sipSrv, err = e.startSIP(ctx, *sipCfg); err != nil {
+			if sipSrv, err = e.startSIP(ctx, *sipCfg, live); err != nil {
 				srv.Close()
 				return err
 			}
@@ -216,7 +225,7 @@ func sipConfig(addr, trunk, ports, mediaIP string) (sip.Config, error) {
 }
 
 // startSIP starts the SIP server with this environment's adapters and gateways.
-func (e *env) startSIP(ctx context.Context, cfg sip.Config) (*sip.Server, error) {
+func (e *env) startSIP(ctx context.Context, cfg sip.Config, live *liveCalls) (*sip.Server, error) {
 	gws, err := e.sipGateways(ctx)
 	if err != nil {
 		return nil, err
@@ -225,7 +234,6 @@ func (e *env) startSIP(ctx context.Context, cfg sip.Config) (*sip.Server, error)
 		e.logger.Info("no SIP gateways configured: only phones that register can call (see 'facility gateway', 'phone add')")
 	}
 	cfg.Gateways = gws
-	live := &liveCalls{}
 	s, err := sip.New(cfg, e.sipDeps(live))
 	if err != nil {
 		return nil, err
