@@ -38,6 +38,9 @@ type Service struct {
 	// and inmates in audit events without showing them.
 	Digest func(purpose string, data []byte) []byte
 	Now    func() time.Time
+	// PhoneHash makes a registering phone's digest hashes (sip.HA1, sip.HA1SHA256).
+	PhoneHash  PhoneHasher
+	PhoneRealm string // the SIP server's digest realm
 }
 
 func (s *Service) now() time.Time {

@@ -37,6 +37,7 @@ var staffOps = []staffOp{
 	{path: "/retention", action: authz.ManageFacility, page: "facility", run: opRetention, fields: []string{"days", "class"}},
 	{path: "/gateways", action: authz.ManageFacility, page: "facility", run: opGateway, fields: []string{"op", "addr"}},
 	{path: "/devices", action: authz.ManageFacility, page: "facility", run: opDevice, fields: []string{"device", "name", "do_not_record"}},
+	{path: "/phones", action: authz.ManageFacility, page: "facility", run: opPhone, fields: []string{"op", "user", "password"}},
 	{path: "/holds", action: authz.ManageFacility, page: "facility", run: opHold, fields: []string{"op", "recording", "reason"}},
 	{path: "/inmates", action: authz.ManageInmates, page: "inmates", run: opInmateAdd, fields: []string{"inmate", "name", "pin", "do_not_record"}},
 	{path: "/inmates/{inmate}/pin", action: authz.ManageInmates, page: "inmate", run: opInmatePIN, fields: []string{"pin"}},
@@ -61,6 +62,13 @@ type facilityPage struct {
 	RetentionDays int             `json:"retention_days"`
 	ClassDays     map[string]int  `json:"class_retention_days,omitempty"`
 	Gateways      []string        `json:"gateways"`
+	Phones        []phoneJSON     `json:"phones"`
+}
+
+// phoneJSON is a registering phone; its digest hashes are never shown.
+type phoneJSON struct {
+	User    string `json:"user"`
+	AddedAt string `json:"added_at"`
 }
 
 type rulesJSON struct {
@@ -114,6 +122,14 @@ func buildFacility(ctx context.Context, s *Server, p *principal, r *http.Request
 	}
 	for _, g := range gws {
 		out.Gateways = append(out.Gateways, g.Addr)
+	}
+	phones, err := a.Store.ListPhones(ctx, fac)
+	if err != nil {
+		return nil, err
+	}
+	out.Phones = []phoneJSON{}
+	for _, p := range phones {
+		out.Phones = append(out.Phones, phoneJSON{User: p.Username, AddedAt: p.AddedAt.UTC().Format(time.RFC3339)})
 	}
 	return out, nil
 }
@@ -273,4 +289,27 @@ func opHold(ctx context.Context, s *Server, p *principal, r *http.Request, fac s
 		return nil, "Recording " + id + " is on legal hold.", nil
 	}
 	return nil, "Legal hold on recording " + id + " released.", nil
+}
+
+// opPhone adds (user, password) or removes (user) a phone that registers with digest
+// authentication; the password is never stored or shown again.
+func opPhone(ctx context.Context, s *Server, p *principal, r *http.Request, fac string, in input) (any, string, error) {
+	verb, err := oneOf(in, "op", "op", "add", "remove")
+	if err != nil {
+		return nil, "", err
+	}
+	user := in.str("user")
+	if err := validID("web.phone", user); err != nil {
+		return nil, "", parley.Errorf("web.phone", parley.KindInvalid, "the phone's user name must be a simple name (letters, digits, '-', '_', '.')")
+	}
+	if verb == "remove" {
+		if err := s.c.Admin.RemovePhone(ctx, fac, user); err != nil {
+			return nil, "", err
+		}
+		return nil, "Phone " + user + " removed.", nil
+	}
+	if _, err := s.c.Admin.AddPhone(ctx, fac, user, in.Get("password"), ""); err != nil {
+		return nil, "", err
+	}
+	return nil, "Phone " + user + " added: it may register now.", nil
 }

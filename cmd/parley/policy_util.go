@@ -13,7 +13,7 @@ import (
 // nil for operations that do not touch rates).
 func (e *env) admin(caps *rates.Caps) *admin.Service {
 	return &admin.Service{Store: e.store, Rules: e.db, Rates: e.db, Caps: caps, Audit: e.audit,
-		Digest: e.cipher.BlindIndex, Now: e.clock}
+		Digest: e.cipher.BlindIndex, Now: e.clock, PhoneHash: phoneHashes, PhoneRealm: sipRealm}
 }
 
 // numberObject names a number in an audit event by a short keyed digest, never in clear.

@@ -132,6 +132,10 @@ func TestWebAdministration(t *testing.T) {
 	if len(blocks.Numbers) != 1 || blocks.Numbers[0] != "+13035550199" || len(blocks.Prefixes) != 1 || blocks.Prefixes[0] != "+1900" {
 		t.Fatalf("blocks: %+v", blocks)
 	}
+	must(adm, "/api/v1/facilities/cnty/phones", map[string]string{"op": "add", "user": "pod-7", "password": "phone password 7"})
+	if _, b := adm.do("GET", "/api/v1/facilities/cnty", nil); !strings.Contains(string(b), `"user":"pod-7"`) || strings.Contains(string(b), "phone password 7") || strings.Contains(strings.ToLower(string(b)), "ha1") {
+		t.Fatalf("facility phones: %s", b)
+	}
 	added := must(adm, "/api/v1/facilities/cnty/staff", map[string]string{"name": "Nadia Officer", "role": "officer"})
 	if s, _ := added["enrolment_secret"].(string); len(s) < 20 {
 		t.Fatalf("user add answered %v", added)
@@ -150,7 +154,7 @@ func TestWebAdministration(t *testing.T) {
 	events := auditEvents(t, aud)[before:]
 	want := map[string]string{"facility.rules": "user:" + adm.userID, "rates.set": "user:" + adm.userID,
 		"inmate.add": "user:" + adm.userID, "contact.allow": "user:" + adm.userID, "inmate.pin": "user:" + adm.userID,
-		"block.add": "", "user.add": "user:" + adm.userID, "grant.add": "user:" + adm.userID, "grant.revoke": "user:" + adm.userID}
+		"block.add": "", "phone.add": "user:" + adm.userID, "user.add": "user:" + adm.userID, "grant.add": "user:" + adm.userID, "grant.revoke": "user:" + adm.userID}
 	seen := map[string]int{}
 	for _, e := range events {
 		if e.Outcome != parley.OutcomeOK {
@@ -238,6 +242,9 @@ func TestWebAdminBadInput(t *testing.T) {
 		{"/gateways", map[string]string{"op": "delete", "addr": "10.0.0.1"}, 400, "add or remove"},
 		{"/gateways", map[string]string{"op": "remove", "addr": "10.1.1.1"}, 404, "not trusted"},
 		{"/devices", map[string]string{"device": "../phone"}, 400, "device id"},
+		{"/phones", map[string]string{"op": "add", "user": "p 1", "password": "phone password 1"}, 400, "user name"},
+		{"/phones", map[string]string{"op": "add", "user": "p1", "password": "short"}, 400, "password"},
+		{"/phones", map[string]string{"op": "remove", "user": "nope"}, 404, ""},
 		{"/devices", map[string]string{}, 400, "required"},
 		{"/holds", map[string]string{"op": "hold", "recording": "../../etc/passwd", "reason": "x"}, 400, "malformed"},
 		{"/holds", map[string]string{"op": "hold", "recording": w.recs["city"], "reason": "x"}, 404, "not found"},

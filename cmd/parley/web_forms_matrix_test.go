@@ -17,7 +17,7 @@ var formRoutes = []struct {
 	roles string
 }{
 	{"/facilities/{fac}/rules", "admin"}, {"/facilities/{fac}/lockdown", "admin"}, {"/facilities/{fac}/rates", "admin"},
-	{"/facilities/{fac}/retention", "admin"}, {"/facilities/{fac}/gateways", "admin"}, {"/facilities/{fac}/devices", "admin"},
+	{"/facilities/{fac}/retention", "admin"}, {"/facilities/{fac}/gateways", "admin"}, {"/facilities/{fac}/devices", "admin"}, {"/facilities/{fac}/phones", "admin"},
 	{"/facilities/{fac}/holds", "admin"}, {"/facilities/{fac}/inmates", "admin"}, {"/facilities/{fac}/inmates/{inmate}/pin", "admin"},
 	{"/facilities/{fac}/inmates/{inmate}/do-not-record", "admin"}, {"/facilities/{fac}/inmates/{inmate}/allowed", "admin"},
 	{"/facilities/{fac}/blocks", "admin officer"}, {"/facilities/{fac}/staff", "admin"}, {"/facilities/{fac}/grants", "admin"},

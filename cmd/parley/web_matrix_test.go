@@ -71,6 +71,9 @@ var matrixRoutes = []route{
 	{name: "api devices", method: "POST", path: "/api/v1/facilities/{fac}/devices", roles: "admin", scoped: true, ok: 200, body: func(n int) any {
 		return map[string]string{"device": fmt.Sprintf("phone-%d", n)}
 	}},
+	{name: "api phones", method: "POST", path: "/api/v1/facilities/{fac}/phones", roles: "admin", scoped: true, ok: 200, body: func(n int) any {
+		return map[string]string{"op": "add", "user": fmt.Sprintf("matrix-phone-%d", n), "password": "phone password 1"}
+	}},
 	{name: "api holds", method: "POST", path: "/api/v1/facilities/{fac}/holds", roles: "admin", scoped: true, ok: 200,
 		bodyAt: func(n int, fac string, w *matrixWorld) any {
 			return map[string]string{"op": "hold", "recording": w.recs[fac], "reason": "case M-1"}
