@@ -82,28 +82,6 @@ func (s *Service) Blocks(ctx context.Context, facilityID string) (*parley.Facili
 	return s.Store.FacilityBlocks(ctx, facilityID)
 }
 
-// SelfBlocks returns the called party's self-blocks on file for a number that concern the
-// facility (its own and the every-facility ones); the lookup is audited ("selfblock.read").
-func (s *Service) SelfBlocks(ctx context.Context, facilityID string, n parley.Number) ([]*parley.SelfBlock, error) {
-	if _, err := s.facility(ctx, facilityID); err != nil {
-		return nil, err
-	}
-	if err := s.audit(ctx, "selfblock.read", s.NumberObject(n), "facility "+facilityID); err != nil {
-		return nil, err
-	}
-	all, err := s.Store.FindSelfBlocks(ctx, n)
-	if err != nil {
-		return nil, err
-	}
-	var out []*parley.SelfBlock
-	for _, b := range all {
-		if b.FacilityID == "" || b.FacilityID == facilityID {
-			out = append(out, b)
-		}
-	}
-	return out, nil
-}
-
 // MaxAllowedLength bounds an allowed number's own call-length cap.
 const MaxAllowedLength = 24 * time.Hour
 

@@ -180,43 +180,41 @@ func opAllowed(ctx context.Context, s *Server, p *principal, r *http.Request, fa
 	return nil, "Number " + n.Redacted() + " allowed.", nil
 }
 
-// blocksPage is a facility's blocks and, when a number was looked up, its called party's
-// self-blocks concerning this facility.
+// blocksPage is a facility's blocks and the called parties' own blocks that apply to it.
 type blocksPage struct {
-	Facility   string   `json:"facility"`
-	Numbers    []string `json:"numbers"`
-	Prefixes   []string `json:"prefixes"`
-	Lookup     string   `json:"lookup,omitempty"`
-	SelfBlocks []string `json:"self_blocks,omitempty"` // "this facility" or "every facility"
-	Looked     bool     `json:"-"`
+	Facility   string          `json:"facility"`
+	Numbers    []string        `json:"numbers"`
+	Prefixes   []string        `json:"prefixes"`
+	SelfBlocks []selfBlockJSON `json:"self_blocks"`
+}
+
+// selfBlockJSON is a called party's request not to be called: from this facility or from
+// every facility ("all").
+type selfBlockJSON struct {
+	Number  string `json:"number"`
+	Scope   string `json:"scope"`
+	AddedAt string `json:"added_at"`
 }
 
 func buildBlocks(ctx context.Context, s *Server, p *principal, r *http.Request, fac string) (any, error) {
-	b, err := s.c.Admin.Blocks(ctx, fac)
+	b, err := s.c.Admin.Blocks(ctx, fac) // audited: block.list
 	if err != nil {
 		return nil, err
 	}
-	out := blocksPage{Facility: fac, Numbers: []string{}, Prefixes: append([]string{}, b.Prefixes...)}
+	sbs, err := s.c.Store.ListSelfBlocks(ctx, fac)
+	if err != nil {
+		return nil, err
+	}
+	out := blocksPage{Facility: fac, Numbers: []string{}, Prefixes: append([]string{}, b.Prefixes...), SelfBlocks: []selfBlockJSON{}}
 	for _, n := range b.Numbers {
 		out.Numbers = append(out.Numbers, string(n))
 	}
-	if r.Method == http.MethodGet && r.URL.Query().Get("number") != "" {
-		n, err := s.number(input{r.URL.Query()}, "number")
-		if err != nil {
-			return nil, err
+	for _, sb := range sbs {
+		scope := "this facility"
+		if sb.FacilityID == "" {
+			scope = "all"
 		}
-		sbs, err := s.c.Admin.SelfBlocks(ctx, fac, n)
-		if err != nil {
-			return nil, err
-		}
-		out.Lookup, out.Looked, out.SelfBlocks = string(n), true, []string{}
-		for _, sb := range sbs {
-			scope := "this facility"
-			if sb.FacilityID == "" {
-				scope = "every facility"
-			}
-			out.SelfBlocks = append(out.SelfBlocks, scope+" since "+sb.AddedAt.UTC().Format(time.DateOnly))
-		}
+		out.SelfBlocks = append(out.SelfBlocks, selfBlockJSON{Number: string(sb.Number), Scope: scope, AddedAt: sb.AddedAt.UTC().Format(time.RFC3339)})
 	}
 	return out, nil
 }

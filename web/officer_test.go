@@ -252,3 +252,33 @@ func TestLiveCalls(t *testing.T) {
 		t.Fatalf("%d call.end events, want 1", ends)
 	}
 }
+
+// TestBlocksPageShowsSelfBlocks: the blocks page lists the called parties' own blocks that
+// apply to the facility (its own and those from every facility), not another facility's.
+func TestBlocksPageShowsSelfBlocks(t *testing.T) {
+	w := newLiveWorld(t)
+	ctx := context.Background()
+	for _, b := range []*parley.SelfBlock{{Number: "+12025550101", FacilityID: "f1", AddedAt: w.now},
+		{Number: "+12025550102", AddedAt: w.now}, {Number: "+12025550103", FacilityID: "f2", AddedAt: w.now}} {
+		if err := w.store.AddSelfBlock(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	off, csrf := w.client(t, "olga")
+	status, body := call(t, off, "GET", w.srv.URL+"/api/v1/facilities/f1/blocks", csrf, nil)
+	var page blocksPage
+	if err := json.Unmarshal([]byte(body), &page); status != 200 || err != nil {
+		t.Fatalf("blocks: %d %s", status, body)
+	}
+	got := map[string]string{}
+	for _, sb := range page.SelfBlocks {
+		got[sb.Number] = sb.Scope
+	}
+	if len(got) != 2 || got["+12025550101"] != "this facility" || got["+12025550102"] != "all" {
+		t.Fatalf("self-blocks of f1: %+v", page.SelfBlocks)
+	}
+	status, body = call(t, off, "GET", w.srv.URL+"/facilities/f1/blocks", csrf, nil)
+	if status != 200 || !strings.Contains(body, "12025550102") || strings.Contains(body, "12025550103") {
+		t.Fatalf("blocks page: %d", status)
+	}
+}
