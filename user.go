@@ -198,6 +198,11 @@ type UserService interface {
 	CreateGrant(ctx context.Context, g *Grant) error
 	// ListUserGrants returns the grants of an account active at t.
 	ListUserGrants(ctx context.Context, userID string, t time.Time) ([]*Grant, error)
+	// ListFacilityGrants returns the grants to a facility active at t, ordered by id.
+	ListFacilityGrants(ctx context.Context, facilityID string, t time.Time) ([]*Grant, error)
+	// EndGrant makes a grant expire at t if it would expire later (a revocation; the row
+	// stays as history). KindNotFound if the grant does not exist.
+	EndGrant(ctx context.Context, id string, t time.Time) error
 
 	// CreateAlert stores an alert, setting ID and CreatedAt if empty.
 	CreateAlert(ctx context.Context, a *Alert) error

@@ -29,8 +29,20 @@ const (
 	SystemOnly    Action = "privileged.audio" // reserved: never granted to a person
 )
 
+// Administration and officers' actions, each bound to a facility in the account's own
+// scope (never a grant: grants open reads, not administration).
+const (
+	ManageFacility Action = "facility.manage" // call rules, lockdown, rates, retention, gateways, devices, legal holds
+	ManageInmates  Action = "inmates.manage"  // inmates, PINs, do-not-record, allowed numbers
+	ManageBlocks   Action = "blocks.manage"   // blocked numbers and prefixes, called parties' self-blocks
+	ManageStaff    Action = "staff.manage"    // staff accounts of the facility and grants to it
+	ViewLiveCalls  Action = "calls.live"      // calls in progress (no number or name shown)
+	EndCall        Action = "call.end"        // end a call in progress
+)
+
 // Actions lists every action (for tests and documentation).
-var Actions = []Action{SearchCalls, ReadCall, PlayRecording, ReadAudit, VerifyAudit, AddPrivileged, ReadAlerts, IssueGrant, SystemOnly}
+var Actions = []Action{SearchCalls, ReadCall, PlayRecording, ReadAudit, VerifyAudit, AddPrivileged, ReadAlerts, IssueGrant, SystemOnly,
+	ManageFacility, ManageInmates, ManageBlocks, ManageStaff, ViewLiveCalls, EndCall}
 
 // Actor is who is asking.
 type Actor struct {
@@ -76,6 +88,14 @@ var rules = map[Action]rule{
 	AddPrivileged: {roles: []parley.Role{parley.RoleAdmin}},
 	ReadAlerts:    {roles: []parley.Role{parley.RoleAdmin, parley.RoleAuditor}, scoped: true},
 	IssueGrant:    {roles: []parley.Role{parley.RoleAdmin}, scoped: true},
+
+	// Administration and officers.
+	ManageFacility: {roles: []parley.Role{parley.RoleAdmin}, scoped: true},
+	ManageInmates:  {roles: []parley.Role{parley.RoleAdmin}, scoped: true},
+	ManageBlocks:   {roles: []parley.Role{parley.RoleAdmin, parley.RoleOfficer}, scoped: true},
+	ManageStaff:    {roles: []parley.Role{parley.RoleAdmin}, scoped: true},
+	ViewLiveCalls:  {roles: []parley.Role{parley.RoleOfficer}, scoped: true},
+	EndCall:        {roles: []parley.Role{parley.RoleOfficer}, scoped: true},
 }
 
 // Decide answers whether actor may perform action on res at time now.

@@ -26,6 +26,13 @@ var spec = map[authz.Action]struct {
 	authz.AddPrivileged: {"admin", "any"},
 	authz.ReadAlerts:    {"admin auditor", "scope"},
 	authz.IssueGrant:    {"admin", "scope"},
+
+	authz.ManageFacility: {"admin", "scope"},
+	authz.ManageInmates:  {"admin", "scope"},
+	authz.ManageBlocks:   {"admin officer", "scope"},
+	authz.ManageStaff:    {"admin", "scope"},
+	authz.ViewLiveCalls:  {"officer", "scope"},
+	authz.EndCall:        {"officer", "scope"},
 }
 
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)

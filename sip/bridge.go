@@ -60,6 +60,7 @@ func (c *call) bridge(dec Decision, w RecordingWriter, verdict parley.RecordVerd
 	out.bridge.Store(&bridgeTo{to: in, mixer: mixer, side: record.LegB, fail: fail})
 
 	c.acceptedAt = time.Now()
+	c.setView(func(v *staffView) { v.state = stateConnected })
 	c.rec.Status = parley.CallAccepted
 	if mixer == nil {
 		c.rec.Recording = parley.RecordingPrivileged

@@ -61,6 +61,7 @@ type call struct {
 	// billed: Billing authorized the call; settled: Settle has run (call goroutine only).
 	billed, settled bool
 	live            liveState    // guarded by srv.mu
+	view            staffView    // guarded by srv.mu (staff.go)
 	lang            prompts.Lang // the inmate's language (Config.Lang until chosen)
 	// byeSentCalled: parley hung up the called party itself, so the end of that dialog
 	// does not end the call (the inmate still hears why).
@@ -185,6 +186,9 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c.log = s.log.With("call", c.rec.ID)
+	c.setView(func(v *staffView) {
+		*v = staffView{id: c.rec.ID, facilityID: facility, deviceID: device, started: c.rec.StartedAt, state: stateIVR}
+	})
 	if dlg.Context().Err() != nil { // CANCEL before the answer
 		c.finish(parley.CallDropped, reasonAbandoned)
 		return

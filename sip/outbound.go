@@ -152,6 +152,8 @@ func (c *call) announce(dec Decision) {
 		notice = prompts.Private
 		c.rec.Privileged = verdict.Reason == "privileged_number"
 	}
+	privileged := c.rec.Privileged
+	c.setView(func(v *staffView) { v.state, v.privileged = stateAnnouncing, privileged })
 	out := c.outLeg
 	c.playPrompt(out, notice, true)
 	c.playPrompt(out, prompts.AcceptMenu, true)

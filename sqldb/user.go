@@ -347,9 +347,18 @@ func (db *DB) CreateGrant(ctx context.Context, g *parley.Grant) error {
 
 // ListUserGrants returns the grants of an account active at t.
 func (db *DB) ListUserGrants(ctx context.Context, userID string, t time.Time) ([]*parley.Grant, error) {
-	const op = "sqldb.ListUserGrants"
+	return db.listGrants(ctx, "sqldb.ListUserGrants", "user_id", userID, t)
+}
+
+// ListFacilityGrants returns the grants to a facility active at t.
+func (db *DB) ListFacilityGrants(ctx context.Context, facilityID string, t time.Time) ([]*parley.Grant, error) {
+	return db.listGrants(ctx, "sqldb.ListFacilityGrants", "facility_id", facilityID, t)
+}
+
+// listGrants returns the grants active at t whose column (a constant) equals value.
+func (db *DB) listGrants(ctx context.Context, op, column, value string, t time.Time) ([]*parley.Grant, error) {
 	rows, err := db.db.QueryContext(ctx, db.q(`SELECT id, user_id, facility_id, issued_by, reason, created_at, expires
-		FROM grants WHERE user_id = ? AND created_at <= ? AND expires > ? ORDER BY id`), userID, t.UnixMicro(), t.UnixMicro())
+		FROM grants WHERE `+column+` = ? AND created_at <= ? AND expires > ? ORDER BY id`), value, t.UnixMicro(), t.UnixMicro())
 	if err != nil {
 		return nil, db.dbErr(op, err)
 	}
@@ -365,6 +374,33 @@ func (db *DB) ListUserGrants(ctx context.Context, userID string, t time.Time) ([
 		out = append(out, g)
 	}
 	return out, db.dbErr(op, rows.Err())
+}
+
+// EndGrant makes a grant expire at t unless it expires sooner; see parley.UserService. A
+// grant ended at (or before) the instant it was issued keeps the rule expires > created_at
+// by moving its start one microsecond before t: it is active at no time from t on.
+func (db *DB) EndGrant(ctx context.Context, id string, t time.Time) error {
+	const op = "sqldb.EndGrant"
+	t = Truncate(t)
+	return db.inTx(ctx, op, func(tx *sql.Tx) error {
+		var c, e sql.NullInt64
+		err := tx.QueryRowContext(ctx, db.q(`SELECT created_at, expires FROM grants WHERE id = ?`), id).Scan(&c, &e)
+		if err == sql.ErrNoRows {
+			return parley.Errorf(op, parley.KindNotFound, "grant not found")
+		}
+		if err != nil {
+			return db.dbErr(op, err)
+		}
+		created, expires := fromMicros(c), fromMicros(e)
+		if !expires.After(t) {
+			return nil
+		}
+		if !t.After(created) {
+			created = t.Add(-time.Microsecond)
+		}
+		_, err = tx.ExecContext(ctx, db.q(`UPDATE grants SET created_at = ?, expires = ? WHERE id = ?`), micros(created), micros(t), id)
+		return db.dbErr(op, err)
+	})
 }
 
 // CreateAlert stores an alert; see parley.UserService.

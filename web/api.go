@@ -1,8 +1,6 @@
 package web
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -138,32 +136,15 @@ func (s *Server) apiCall(w http.ResponseWriter, r *http.Request, p *principal) e
 	return nil
 }
 
-// apiRecording: GET /api/v1/recordings/{id}?purpose=…&case=…, the audio streamed from the
-// vault. It needs the session: the URL is useless to anyone else, or later.
+// apiRecording: GET /api/v1/recordings/{id}?purpose=…&case=…, the audio from the vault,
+// with Range requests so browsers can seek (see playback.go: one audit event per
+// playback session). It needs the session: the URL is useless to anyone else, or later.
 func (s *Server) apiRecording(w http.ResponseWriter, r *http.Request, p *principal) error {
 	why, err := parseReason(r.URL.Query())
 	if err != nil {
 		return err
 	}
-	rc, err := s.openRecording(p.ctx(r), p, r.PathValue("id"), why)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	br := bufio.NewReaderSize(rc, 4096)
-	head, _ := br.Peek(12)
-	ctype := "application/octet-stream"
-	if len(head) == 12 && bytes.HasPrefix(head, []byte("RIFF")) && string(head[8:12]) == "WAVE" {
-		ctype = "audio/wav"
-	}
-	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Disposition", "inline")
-	w.WriteHeader(http.StatusOK)
-	if _, err := io.Copy(w, br); err != nil {
-		// Headers are gone: the client sees a cut stream. The vault audited the read.
-		s.c.Logger.WarnContext(r.Context(), "recording stream cut", "err", err)
-	}
-	return nil
+	return s.servePlayback(w, r, p, r.PathValue("id"), why)
 }
 
 // apiAudit: GET /api/v1/audit?from=N&limit=N, auditors only; the read is itself audited.

@@ -56,7 +56,7 @@ type view struct {
 }
 
 // navLinks says which sections the account's role opens.
-type navLinks struct{ Calls, Audit bool }
+type navLinks struct{ Calls, Audit, Facilities bool }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
 	t, ok := s.pages[name]
@@ -103,7 +103,8 @@ func (s *Server) base(p *principal, title string) view {
 	v := view{Title: title, Keys: s.c.Keys != nil}
 	if p != nil {
 		v.User, v.CSRF = p.user, p.sess.CSRFToken
-		v.Nav = navLinks{Calls: authz.RoleMay(p.actor, authz.SearchCalls), Audit: authz.RoleMay(p.actor, authz.ReadAudit)}
+		v.Nav = navLinks{Calls: authz.RoleMay(p.actor, authz.SearchCalls), Audit: authz.RoleMay(p.actor, authz.ReadAudit),
+			Facilities: authz.RoleMay(p.actor, authz.ManageBlocks)}
 	}
 	return v
 }

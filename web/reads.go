@@ -245,24 +245,7 @@ func (s *Server) openRecording(ctx context.Context, p *principal, id string, why
 	if err := s.limited(ctx, p, "recording.read", why.Purpose, why.Case); err != nil {
 		return nil, err
 	}
-	rec, err := s.c.Store.FindRecording(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	privileged := false
-	if rec.CallID != "" {
-		c, err := s.c.Store.FindCall(ctx, rec.CallID)
-		if err != nil && !parley.IsKind(err, parley.KindNotFound) {
-			return nil, err
-		}
-		privileged = c != nil && c.Privileged
-	}
-	d := authz.Decide(p.actor, authz.PlayRecording, authz.Resource{FacilityID: rec.FacilityID, Privileged: privileged}, p.now)
-	if !d.Allow {
-		err := s.deny(ctx, "recording.read", "recording:"+id, why.Purpose, why.Case, d.Rule)
-		if privileged {
-			return nil, parley.Errorf(op, parley.KindNotFound, "recording not found")
-		}
+	if err := s.authorizeRecording(ctx, p, id, why); err != nil {
 		return nil, err
 	}
 	rc, _, err := s.c.Vault.Open(ctx, id, vaultAccess(why))
@@ -271,6 +254,36 @@ func (s *Server) openRecording(ctx context.Context, p *principal, id string, why
 	}
 	s.counted(ctx, p, 1)
 	return rc, nil
+}
+
+// authorizeRecording decides a playback of a recording (which must still exist), auditing
+// a refusal; a privileged recording looks like a missing one.
+func (s *Server) authorizeRecording(ctx context.Context, p *principal, id string, why reason) error {
+	const op = "web.openRecording"
+	rec, err := s.c.Store.FindRecording(ctx, id)
+	if err != nil {
+		return err
+	}
+	privileged := false
+	if rec.CallID != "" {
+		c, err := s.c.Store.FindCall(ctx, rec.CallID)
+		if err != nil && !parley.IsKind(err, parley.KindNotFound) {
+			return err
+		}
+		privileged = c != nil && c.Privileged
+	}
+	d := authz.Decide(p.actor, authz.PlayRecording, authz.Resource{FacilityID: rec.FacilityID, Privileged: privileged}, p.now)
+	if !d.Allow {
+		err := s.deny(ctx, "recording.read", "recording:"+id, why.Purpose, why.Case, d.Rule)
+		if privileged {
+			return parley.Errorf(op, parley.KindNotFound, "recording not found")
+		}
+		return err
+	}
+	if rec.WrappedDEK == nil || !rec.DestroyedAt.IsZero() {
+		return parley.Errorf(op, parley.KindDestroyed, "recording destroyed")
+	}
+	return nil
 }
 
 // readAudit returns audit events [from, from+limit) for an auditor, auditing the read.
@@ -305,8 +318,10 @@ func (s *Server) readAudit(ctx context.Context, p *principal, q url.Values) (siz
 	if from >= to {
 		return size, []parley.AuditEvent{}, from, nil
 	}
-	events, err = s.c.Audit.Events(ctx, from, to)
-	return size, events, from, err
+	if events, err = s.c.Audit.Events(ctx, from, to); err != nil {
+		return 0, nil, 0, err
+	}
+	return size, s.scopeAudit(ctx, p, events), from, nil
 }
 
 // verifyAudit checks the whole log (auditors).

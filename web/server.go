@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"parley.dev/parley"
+	"parley.dev/parley/admin"
 	"parley.dev/parley/audit"
 	"parley.dev/parley/auth"
 	"parley.dev/parley/authz"
@@ -63,6 +64,10 @@ type Config struct {
 	// BehindTLS says browsers reach the server through a TLS-terminating proxy: cookies
 	// are Secure and __Host- prefixed, and HSTS is sent, even though requests arrive in clear.
 	BehindTLS bool
+
+	// Administration and officers (pages and API under /facilities/{id}).
+	Admin *admin.Service   // the audited administrative operations; nil: those routes answer 503
+	Live  parley.LiveCalls // the call server's calls in progress; nil: none shown
 }
 
 // Server is the staff surface. Create it with New; it is an http.Handler.
@@ -72,6 +77,7 @@ type Server struct {
 	pages   map[string]*pageTemplate
 	metrics *metrics
 	handler http.Handler
+	plays   playbacks // short-lived playback grants (playback.go)
 }
 
 // New returns the server with its routes.
@@ -97,6 +103,9 @@ func New(c Config) (*Server, error) {
 		}
 		return float64(n)
 	})
+	if c.Live != nil {
+		reg.MustRegister(s.liveGauge())
+	}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
@@ -141,4 +150,5 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /audit", s.page(s.pageAudit))
 	mux.Handle("GET /keys", s.page(s.pageKeys))
 	mux.Handle("GET /static/", http.FileServerFS(assets))
+	s.staffRoutes(mux)
 }

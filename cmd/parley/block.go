@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"parley.dev/parley"
+	"parley.dev/parley/admin"
 	"parley.dev/parley/phone"
 )
 
@@ -46,34 +47,16 @@ func runBlock(ctx context.Context, m *Main, args []string, add bool) error {
 		if n, err = phone.Normalize(*raw, *region); err != nil {
 			return parley.WrapError("--number", parley.KindInvalid, err)
 		}
-	} else if !validBlockPrefix(*prefix) {
+	} else if !admin.ValidBlockPrefix(*prefix) {
 		return parley.Errorf("--prefix", parley.KindInvalid, "must be '+' and 1 to 15 digits, not starting with 0")
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
-		if _, err := e.store.FindFacility(ctx, *facility); err != nil {
+		if err := e.admin(nil).SetBlock(ctx, admin.Block{FacilityID: *facility, Number: n, Prefix: *prefix}, add); err != nil {
 			return err
 		}
-		object, what := "prefix:"+*prefix, "prefix "+*prefix
+		what := "prefix " + *prefix
 		if n != "" {
-			object, what = e.numberObject(n), "number "+n.Redacted()
-		}
-		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "block." + verb,
-			Object: object, Outcome: parley.OutcomeOK, Detail: "facility " + *facility}); err != nil {
-			return err
-		}
-		var err error
-		switch {
-		case n != "" && add:
-			err = e.store.AddBlockedNumber(ctx, *facility, n)
-		case n != "":
-			err = e.store.RemoveBlockedNumber(ctx, *facility, n)
-		case add:
-			err = e.store.AddBlockedPrefix(ctx, *facility, *prefix)
-		default:
-			err = e.store.RemoveBlockedPrefix(ctx, *facility, *prefix)
-		}
-		if err != nil {
-			return err
+			what = "number " + n.Redacted()
 		}
 		if add {
 			m.printf("%s blocked at facility %s\n", what, *facility)
@@ -82,19 +65,6 @@ func runBlock(ctx context.Context, m *Main, args []string, add bool) error {
 		}
 		return nil
 	})
-}
-
-// validBlockPrefix reports whether p is '+' then 1 to 15 digits, the first not 0.
-func validBlockPrefix(p string) bool {
-	if len(p) < 2 || len(p) > 16 || p[0] != '+' || p[1] == '0' {
-		return false
-	}
-	for _, c := range p[1:] {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // blocksView is the --json form of 'block list'.
@@ -125,14 +95,7 @@ func runBlockList(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
-		if _, err := e.store.FindFacility(ctx, *facility); err != nil {
-			return err
-		}
-		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "block.list",
-			Object: "facility:" + *facility, Outcome: parley.OutcomeOK}); err != nil {
-			return err
-		}
-		b, err := e.store.FacilityBlocks(ctx, *facility)
+		b, err := e.admin(nil).Blocks(ctx, *facility)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"parley.dev/parley"
+	"parley.dev/parley/admin"
 	"parley.dev/parley/phone"
 )
 
@@ -65,20 +66,11 @@ func runContactAllow(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *maxLen < 0 || *maxLen > 24*time.Hour {
+	if *maxLen < 0 || *maxLen > admin.MaxAllowedLength {
 		return parley.Errorf("--max", parley.KindInvalid, "must be between 0 and 24h")
 	}
 	return m.withEnv(ctx, c.df, func(ctx context.Context, e *env) error {
-		if _, err := e.store.FindInmate(ctx, *c.facility, *c.inmate); err != nil {
-			return err
-		}
-		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "contact.allow",
-			Object: e.inmateObject(*c.facility, *c.inmate) + " " + e.numberObject(n), Outcome: parley.OutcomeOK,
-			Detail: "facility " + *c.facility}); err != nil {
-			return err
-		}
-		if err := e.store.AddAllowedNumber(ctx, &parley.AllowedNumber{FacilityID: *c.facility, InmateID: *c.inmate,
-			Number: n, MaxCallLength: *maxLen, AddedAt: e.now()}); err != nil {
+		if err := e.admin(nil).AllowNumber(ctx, *c.facility, *c.inmate, n, *maxLen); err != nil {
 			return err
 		}
 		m.printf("number %s allowed\n", n.Redacted())
@@ -97,12 +89,7 @@ func runContactRemove(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	return m.withEnv(ctx, c.df, func(ctx context.Context, e *env) error {
-		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "contact.remove",
-			Object: e.inmateObject(*c.facility, *c.inmate) + " " + e.numberObject(n), Outcome: parley.OutcomeOK,
-			Detail: "facility " + *c.facility}); err != nil {
-			return err
-		}
-		if err := e.store.RemoveAllowedNumber(ctx, *c.facility, *c.inmate, n); err != nil {
+		if err := e.admin(nil).RemoveAllowed(ctx, *c.facility, *c.inmate, n); err != nil {
 			return err
 		}
 		m.printf("number %s removed\n", n.Redacted())
@@ -128,14 +115,7 @@ func runContactList(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	return m.withEnv(ctx, c.df, func(ctx context.Context, e *env) error {
-		if _, err := e.store.FindInmate(ctx, *c.facility, *c.inmate); err != nil {
-			return err
-		}
-		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "contact.list",
-			Object: e.inmateObject(*c.facility, *c.inmate), Outcome: parley.OutcomeOK, Detail: "facility " + *c.facility}); err != nil {
-			return err
-		}
-		list, err := e.store.ListAllowedNumbers(ctx, *c.facility, *c.inmate)
+		list, err := e.admin(nil).AllowedNumbers(ctx, *c.facility, *c.inmate)
 		if err != nil {
 			return err
 		}

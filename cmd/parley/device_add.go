@@ -25,11 +25,7 @@ func runDeviceAdd(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
-		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx),
-			Action: "device.add", Object: "device:" + d.FacilityID + "/" + d.ID, Outcome: parley.OutcomeOK}); err != nil {
-			return err
-		}
-		if err := e.store.CreateDevice(ctx, d); err != nil {
+		if err := e.admin(nil).AddDevice(ctx, d); err != nil {
 			return err
 		}
 		m.printf("device %s added to facility %s\n", d.ID, d.FacilityID)

@@ -1,10 +1,6 @@
 package main
 
-import (
-	"context"
-
-	"parley.dev/parley"
-)
+import "context"
 
 func init() {
 	register("inmate do-not-record", "inmate do-not-record --facility ID --id ID [--off]", func(ctx context.Context, m *Main, args []string) error {
@@ -30,21 +26,12 @@ func runDoNotRecord(ctx context.Context, m *Main, args []string, what string) er
 		return err
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
-		object := "facility:" + *facility // inmate ids are personal data: not in the audit log
-		set := e.store.SetInmateDoNotRecord
-		if what == "device" {
-			object, set = "device:"+*facility+"/"+*id, e.store.SetDeviceDoNotRecord
+		if err := e.admin(nil).SetDoNotRecord(ctx, what, *facility, *id, !*off); err != nil {
+			return err
 		}
 		detail := "on"
 		if *off {
 			detail = "off"
-		}
-		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx),
-			Action: what + ".do_not_record", Object: object, Outcome: parley.OutcomeOK, Detail: detail}); err != nil {
-			return err
-		}
-		if err := set(ctx, *facility, *id, !*off); err != nil {
-			return err
 		}
 		m.printf("%s do-not-record %s\n", what, detail)
 		return nil

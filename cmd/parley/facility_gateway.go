@@ -44,22 +44,9 @@ func runFacilityGateway(ctx context.Context, m *Main, args []string) error {
 		if _, err := e.store.FindFacility(ctx, *facility); err != nil {
 			return err
 		}
-		addr, action := *add, "gateway.add"
-		if *remove != "" {
-			addr, action = *remove, "gateway.remove"
-		}
-		if addr != "" {
-			if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: action,
-				Object: "facility:" + *facility, Outcome: parley.OutcomeOK, Detail: addr}); err != nil {
-				return err
-			}
-			var err error
-			if *add != "" {
-				err = e.store.AddGateway(ctx, &parley.Gateway{Addr: addr, FacilityID: *facility, AddedAt: e.now()})
-			} else {
-				err = e.store.RemoveGateway(ctx, addr)
-			}
-			if err != nil {
+		if *add != "" || *remove != "" {
+			addr := *add + *remove
+			if err := e.admin(nil).SetGateway(ctx, *facility, addr, *add != ""); err != nil {
 				return err
 			}
 		}

@@ -27,29 +27,10 @@ func runFacilityRetention(ctx context.Context, m *Main, args []string) error {
 		return usageError("--days must be at least 1")
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
-		f, err := e.store.FindFacility(ctx, *id)
-		if err != nil {
+		if err := e.admin(nil).SetRetention(ctx, *id, parley.RecordClass(*class), *days); err != nil {
 			return err
 		}
-		if *class == "" {
-			f.RetentionDays = *days
-		} else {
-			if f.ClassRetentionDays == nil {
-				f.ClassRetentionDays = map[parley.RecordClass]int{}
-			}
-			f.ClassRetentionDays[parley.RecordClass(*class)] = *days
-		}
-		if err := f.Validate(); err != nil {
-			return err
-		}
-		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx),
-			Action: "facility.retention", Object: "facility:" + f.ID, Outcome: parley.OutcomeOK}); err != nil {
-			return err
-		}
-		if err := e.store.UpdateFacility(ctx, f); err != nil {
-			return err
-		}
-		m.printf("facility %s keeps recordings %d days\n", f.ID, *days)
+		m.printf("facility %s keeps recordings %d days\n", *id, *days)
 		return nil
 	})
 }

@@ -4,11 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"parley.dev/parley"
+	"parley.dev/parley/admin"
 	"parley.dev/parley/policy"
 )
 
@@ -60,62 +59,39 @@ func runFacilityRules(ctx context.Context, m *Main, args []string) error {
 			return err
 		}
 	}
+	var c admin.RulesChange
+	if set["hours"] {
+		c.Hours = &week
+	}
+	for name, p := range map[string]**time.Duration{"max-call": &c.MaxCall, "min-gap": &c.MinGap, "monthly-quota": &c.MonthlyQuota, "pin-lockout": &c.PINLockout} {
+		if set[name] {
+			*p = map[string]*time.Duration{"max-call": maxCall, "min-gap": minGap, "monthly-quota": quota, "pin-lockout": pinLockout}[name]
+		}
+	}
+	if set["max-concurrent"] {
+		c.MaxConcurrent = maxConc
+	}
+	if set["open-dialing"] {
+		c.OpenDialing = open
+	}
+	if set["lockdown"] {
+		on := *lockdown == "on"
+		c.Lockdown = &on
+	}
+	if set["pin-failures"] {
+		c.PINMaxFailures = pinFailures
+	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
-		f, err := e.store.FindFacility(ctx, *facility)
-		if err != nil {
-			return err
-		}
-		r, err := e.db.CallRules(ctx, f.ID)
-		switch {
-		case parley.IsKind(err, parley.KindNotFound):
-			if !set["hours"] || !set["max-call"] {
-				return usageError("facility %s has no rules yet: --hours and --max-call are required", f.ID)
+		if _, err := e.db.CallRules(ctx, *facility); parley.IsKind(err, parley.KindNotFound) && (!set["hours"] || !set["max-call"]) {
+			if _, ferr := e.store.FindFacility(ctx, *facility); ferr != nil {
+				return ferr
 			}
-			r = policy.Rules{FacilityID: f.ID, Timezone: f.Timezone}
-		case err != nil:
+			return usageError("facility %s has no rules yet: --hours and --max-call are required", *facility)
+		}
+		if _, err := e.admin(nil).SetRules(ctx, *facility, c); err != nil {
 			return err
 		}
-		if set["hours"] {
-			r.Hours = week
-		}
-		durations := map[string]*time.Duration{"max-call": &r.MaxCallLength, "min-gap": &r.MinGap,
-			"monthly-quota": &r.MonthlyQuota, "pin-lockout": &r.PINLockout}
-		values := map[string]time.Duration{"max-call": *maxCall, "min-gap": *minGap, "monthly-quota": *quota, "pin-lockout": *pinLockout}
-		for name, p := range durations {
-			if set[name] {
-				*p = values[name]
-			}
-		}
-		if set["max-concurrent"] {
-			r.MaxConcurrent = *maxConc
-		}
-		if set["open-dialing"] {
-			r.OpenDialing = *open
-		}
-		if set["lockdown"] {
-			r.Lockdown, r.LockdownUntil = *lockdown == "on", time.Time{}
-		}
-		if set["pin-failures"] {
-			r.PINMaxFailures = *pinFailures
-		}
-		if err := r.Validate(); err != nil {
-			return err
-		}
-		var changed []string
-		for name := range set {
-			if name != "facility" && name != "data" && name != "keys" && name != "db" {
-				changed = append(changed, name)
-			}
-		}
-		slices.Sort(changed)
-		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "facility.rules",
-			Object: "facility:" + f.ID, Outcome: parley.OutcomeOK, Detail: "set " + strings.Join(changed, ",")}); err != nil {
-			return err
-		}
-		if err := e.db.SetCallRules(ctx, r); err != nil {
-			return err
-		}
-		m.printf("facility %s call rules set\n", f.ID)
+		m.printf("facility %s call rules set\n", *facility)
 		return nil
 	})
 }
@@ -152,7 +128,7 @@ func runFacilityRulesShow(ctx context.Context, m *Main, args []string) error {
 			return m.writeJSON(v)
 		}
 		m.printf("facility:        %s (%s)\n", v.Facility, v.Timezone)
-		m.printf("hours:           %s\n", formatHours(r.Hours))
+		m.printf("hours:           %s\n", admin.FormatHours(r.Hours))
 		m.printf("max call:        %s\nmin gap:         %s\nmonthly quota:   %s\n", v.MaxCall, v.MinGap, v.MonthlyQuota)
 		m.printf("max concurrent:  %d\nopen dialing:    %t\nlockdown:        %t\n", v.MaxConcurrent, v.OpenDialing, v.Lockdown)
 		m.printf("pin lockout:     %d failures, %s\n", v.PINMaxFailures, v.PINLockout)

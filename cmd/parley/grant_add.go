@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"time"
-
-	"parley.dev/parley"
-	"parley.dev/parley/authz"
 )
 
 func init() {
@@ -32,8 +29,7 @@ func runGrantAdd(ctx context.Context, m *Main, args []string) error {
 		return usageError("--hours must be between 1 and 2160")
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
-		const op = "grant add"
-		admin, err := e.store.FindUserByName(ctx, *by)
+		issuer, err := e.store.FindUserByName(ctx, *by)
 		if err != nil {
 			return err
 		}
@@ -41,27 +37,8 @@ func runGrantAdd(ctx context.Context, m *Main, args []string) error {
 		if err != nil {
 			return err
 		}
-		now := e.now()
-		actor, err := authz.Load(ctx, e.store, admin, now)
+		g, err := e.admin(nil).IssueGrant(ctx, issuer, grantee, *facility, *hours, *reason)
 		if err != nil {
-			return err
-		}
-		ev := parley.AuditEvent{Actor: "user:" + admin.ID, Action: "grant.add",
-			Object: "user:" + grantee.ID + " facility:" + *facility, Outcome: parley.OutcomeOK, Detail: *reason}
-		d := authz.Decide(actor, authz.IssueGrant, authz.Resource{FacilityID: *facility}, now)
-		if !d.Allow {
-			ev.Outcome, ev.Detail = parley.OutcomeDenied, d.Rule
-			if err := e.audit.Audit(ctx, ev); err != nil {
-				return err
-			}
-			return parley.Errorf(op, parley.KindForbidden, "only an admin whose scope holds the facility may grant access to it")
-		}
-		if err := e.audit.Audit(ctx, ev); err != nil {
-			return err
-		}
-		g := &parley.Grant{UserID: grantee.ID, FacilityID: *facility, IssuedBy: admin.ID, Reason: *reason,
-			CreatedAt: now, Expires: now.Add(time.Duration(*hours) * time.Hour)}
-		if err := e.store.CreateGrant(ctx, g); err != nil {
 			return err
 		}
 		m.printf("grant %s until %s\n", g.ID, g.Expires.Format(time.RFC3339))

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"parley.dev/parley"
-	"parley.dev/parley/pin"
 )
 
 func init() {
@@ -27,26 +26,8 @@ func runInmateAdd(ctx context.Context, m *Main, args []string) error {
 	if err := need("facility", in.FacilityID, "id", in.ID, "name", in.Name, "pin", pinCode); err != nil {
 		return err
 	}
-	if err := parley.ValidateID(in.ID); err != nil {
-		return parley.WrapError("inmate add: --id", parley.KindInvalid, err)
-	}
-	if err := pin.Validate(pinCode); err != nil {
-		return err
-	}
-	hash, err := pin.Hash(pinCode)
-	if err != nil {
-		return err
-	}
-	in.PINHash = hash
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
-		if _, err := e.store.FindFacility(ctx, in.FacilityID); err != nil {
-			return err
-		}
-		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx),
-			Action: "inmate.add", Object: "facility:" + in.FacilityID, Outcome: parley.OutcomeOK}); err != nil {
-			return err
-		}
-		if err := e.store.CreateInmateWithPIN(ctx, in, pinCode); err != nil {
+		if err := e.admin(nil).AddInmate(ctx, in, pinCode); err != nil {
 			return err
 		}
 		m.printf("inmate added to facility %s\n", in.FacilityID)

@@ -1,11 +1,6 @@
 package main
 
-import (
-	"context"
-
-	"parley.dev/parley"
-	"parley.dev/parley/pin"
-)
+import "context"
 
 func init() {
 	register("inmate pin", "inmate pin --facility ID --id ID --pin PIN", runInmatePIN)
@@ -26,22 +21,8 @@ func runInmatePIN(ctx context.Context, m *Main, args []string) error {
 	if err := need("facility", *facility, "id", *id, "pin", *pinCode); err != nil {
 		return err
 	}
-	if err := pin.Validate(*pinCode); err != nil {
-		return err
-	}
-	hash, err := pin.Hash(*pinCode)
-	if err != nil {
-		return err
-	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
-		if _, err := e.store.FindInmate(ctx, *facility, *id); err != nil {
-			return err
-		}
-		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "inmate.pin",
-			Object: e.inmateObject(*facility, *id), Outcome: parley.OutcomeOK, Detail: "facility " + *facility}); err != nil {
-			return err
-		}
-		if err := e.store.SetInmatePIN(ctx, *facility, *id, hash, *pinCode); err != nil {
+		if err := e.admin(nil).SetPIN(ctx, *facility, *id, *pinCode); err != nil {
 			return err
 		}
 		m.printf("PIN set for an inmate of facility %s\n", *facility)

@@ -127,23 +127,6 @@ func parseBound(name, s string) (time.Time, error) {
 	return parseTime(name, s)
 }
 
-// facilityDay finds a facility and, when day is zero, defaults it to today in the facility's
-// time zone: the day a rate takes effect or a cap is looked up for.
-func (e *env) facilityDay(ctx context.Context, id string, day time.Time) (*parley.Facility, time.Time, error) {
-	f, err := e.store.FindFacility(ctx, id)
-	if err != nil {
-		return nil, day, err
-	}
-	if day.IsZero() {
-		local, err := billing.InZone(e.now(), f)
-		if err != nil {
-			return nil, day, err
-		}
-		day = rates.Day(local)
-	}
-	return f, day, nil
-}
-
 // charger returns the call charger over the environment's database: the SIP call path's
 // billing hook (sip.Billing), to be wired by `serve`. Books.Init has created the system
 // accounts when it returns.

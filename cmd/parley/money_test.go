@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"parley.dev/parley/admin"
 	"parley.dev/parley/internal/testingutil"
 )
 
@@ -71,7 +72,7 @@ func money(t *testing.T, c *cli) {
 	c.ok("rates", "set", "--facility", "cnty", "--audio", "0.2099", "--from", "2025-01-01")
 	c.fail(1, "above the cap of $0.09/min for audio at jails with ADP 100–349", "rates", "set", "--facility", "cnty", "--audio", "0.2099", "--from", "2025-04-01")
 
-	var shown ratesView
+	var shown admin.RatesView
 	if err := json.Unmarshal([]byte(c.ok("rates", "show", "--facility", "cnty", "--on", "2025-05-01", "--json")), &shown); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 
 	"parley.dev/parley"
+	"parley.dev/parley/admin"
 	"parley.dev/parley/sip"
 )
 
@@ -34,29 +35,25 @@ func runPhoneAdd(ctx context.Context, m *Main, args []string) error {
 	if err := need("facility", *facility, "user", *user, "password", *password); err != nil {
 		return err
 	}
-	if len(*password) < minPhonePassword {
-		return usageError("--password must be at least %d characters", minPhonePassword)
+	if len(*password) < admin.MinPhonePassword {
+		return usageError("--password must be at least %d characters", admin.MinPhonePassword)
 	}
 	if err := parley.ValidateID(*user); err != nil {
 		return usageError("--user must be a simple name (letters, digits, '-', '_', '.')")
 	}
-	p := &parley.SIPPhone{Username: *user, FacilityID: *facility, Realm: *realm,
-		HA1: sip.HA1(*user, *realm, *password), HA1SHA256: sip.HA1SHA256(*user, *realm, *password)}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
-		if _, err := e.store.FindFacility(ctx, *facility); err != nil {
-			return err
-		}
-		p.AddedAt = e.now()
-		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "phone.add",
-			Object: "phone:" + p.Username, Outcome: parley.OutcomeOK, Detail: "facility:" + p.FacilityID}); err != nil {
-			return err
-		}
-		if err := e.store.AddPhone(ctx, p); err != nil {
+		p, err := e.admin(nil).AddPhone(ctx, *facility, *user, *password, *realm)
+		if err != nil {
 			return err
 		}
 		m.printf("phone %s added to facility %s\n", p.Username, p.FacilityID)
 		return nil
 	})
+}
+
+// phoneHashes are a phone's digest hashes, as the SIP server checks them.
+func phoneHashes(user, realm, password string) (string, string) {
+	return sip.HA1(user, realm, password), sip.HA1SHA256(user, realm, password)
 }
 
 // phoneView is one line of 'phone list --json'; the digest hashes are never shown.
@@ -105,11 +102,7 @@ func runPhoneRemove(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
-		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "phone.remove",
-			Object: "phone:" + *user, Outcome: parley.OutcomeOK}); err != nil {
-			return err
-		}
-		if err := e.store.RemovePhone(ctx, *user); err != nil {
+		if err := e.admin(nil).RemovePhone(ctx, "", *user); err != nil {
 			return err
 		}
 		m.printf("phone %s removed\n", *user)

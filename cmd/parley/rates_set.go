@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
-	"parley.dev/parley"
-	"parley.dev/parley/rates"
+	"parley.dev/parley/admin"
 )
 
 func init() {
@@ -30,20 +28,6 @@ func runRatesSet(ctx context.Context, m *Main, args []string) error {
 	if err := need("facility", *facility, "audio", *audio); err != nil {
 		return err
 	}
-	var want []rates.FacilityRate
-	for _, s := range []struct {
-		svc rates.Service
-		arg string
-	}{{rates.Audio, *audio}, {rates.Video, *video}} {
-		if s.arg == "" {
-			continue
-		}
-		r, err := rates.ParseDollars(s.arg)
-		if err != nil {
-			return parley.WrapError("--"+string(s.svc), parley.KindInvalid, err)
-		}
-		want = append(want, rates.FacilityRate{FacilityID: *facility, Service: s.svc, Rate: r})
-	}
 	day, err := parseDay("from", *from, time.Time{})
 	if err != nil {
 		return err
@@ -53,28 +37,11 @@ func runRatesSet(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
-		f, day, err := e.facilityDay(ctx, *facility, day)
+		lines, day, err := e.admin(caps).SetRates(ctx, admin.RateRequest{FacilityID: *facility, Audio: *audio, Video: *video, Day: day})
 		if err != nil {
 			return err
 		}
-		var lines []string
-		for i := range want {
-			want[i].Effective, want[i].SetBy = day, parley.ActorFromContext(ctx)
-			cp, err := caps.CheckFacilityRate(want[i], f.Type, f.ADP)
-			if err != nil {
-				return err
-			}
-			lines = append(lines, fmt.Sprintf("%s %s/min (cap %s, %s)", want[i].Service, want[i].Rate, cp.Max(), cp.Source.Order))
-		}
-		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "rates.set",
-			Object: "facility:" + f.ID, Outcome: parley.OutcomeOK,
-			Detail: "from " + day.Format(time.DateOnly) + ": " + strings.Join(lines, "; ")}); err != nil {
-			return err
-		}
-		if err := e.db.SetFacilityRates(ctx, caps, want); err != nil {
-			return err
-		}
-		m.printf("facility %s from %s: %s\n", f.ID, day.Format(time.DateOnly), strings.Join(lines, "; "))
+		m.printf("facility %s from %s: %s\n", *facility, day.Format(time.DateOnly), strings.Join(lines, "; "))
 		return nil
 	})
 }

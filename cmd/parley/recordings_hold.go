@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"strings"
-
-	"parley.dev/parley"
 )
 
 func init() {
@@ -15,9 +13,9 @@ func init() {
 
 // runRecordingsHold places or lifts a legal hold: a held recording is not expired.
 func runRecordingsHold(ctx context.Context, m *Main, args []string, hold bool) error {
-	name, action := "recordings release", "recording.release"
+	name := "recordings release"
 	if hold {
-		name, action = "recordings hold", "recording.hold"
+		name = "recordings hold"
 	}
 	fs := m.flags(name)
 	df := m.addDataFlags(fs)
@@ -30,11 +28,7 @@ func runRecordingsHold(ctx context.Context, m *Main, args []string, hold bool) e
 		return usageError("--reason is required")
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
-		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: action,
-			Object: "recording:" + pos[0], Outcome: parley.OutcomeOK, Detail: *reason}); err != nil {
-			return err
-		}
-		if err := e.store.SetLegalHold(ctx, pos[0], hold, *reason); err != nil {
+		if err := e.admin(nil).SetLegalHold(ctx, pos[0], hold, *reason); err != nil {
 			return err
 		}
 		if hold {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"parley.dev/parley"
 	"parley.dev/parley/media/prompts"
 	"parley.dev/parley/sip"
 )
@@ -112,7 +113,15 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		if err != nil {
 			return err
 		}
-		handler, err := m.httpHandler(e)
+		// The staff pages see the SIP server's calls in progress through live, set once the
+		// server exists; without --sip there is no call server to show.
+		var live *liveCalls
+		var staffLive parley.LiveCalls
+		if sipCfg != nil {
+			live = &liveCalls{}
+			staffLive = live
+		}
+		handler, err := m.httpHandler(e, staffLive)
 		if err != nil {
 			ln.Close()
 			return err
@@ -148,7 +157,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		}
 		var sipSrv *sip.Server
 		if sipCfg != nil {
-			if sipSrv, err = e.startSIP(ctx, *sipCfg, charger); err != nil {
+			if sipSrv, err = e.startSIP(ctx, *sipCfg, charger, live); err != nil {
 				srv.Close()
 				return err
 			}
@@ -229,7 +238,7 @@ func sipConfig(addr, trunk, ports, mediaIP string) (sip.Config, error) {
 }
 
 // startSIP starts the SIP server with this environment's adapters and gateways.
-func (e *env) startSIP(ctx context.Context, cfg sip.Config, billing sip.Billing) (*sip.Server, error) {
+func (e *env) startSIP(ctx context.Context, cfg sip.Config, billing sip.Billing, live *liveCalls) (*sip.Server, error) {
 	gws, err := e.sipGateways(ctx)
 	if err != nil {
 		return nil, err
@@ -238,7 +247,6 @@ func (e *env) startSIP(ctx context.Context, cfg sip.Config, billing sip.Billing)
 		e.logger.Info("no SIP gateways configured: only phones that register can call (see 'facility gateway', 'phone add')")
 	}
 	cfg.Gateways = gws
-	live := &liveCalls{}
 	deps := e.sipDeps(live)
 	deps.Billing = billing
 	s, err := sip.New(cfg, deps)

@@ -25,7 +25,7 @@ func (e *env) auth() *auth.Service {
 // per-account bulk-read limits; PARLEY_WEBAUTHN_ORIGIN (the origin staff browsers see,
 // e.g. https://parley.example.org) turns on security keys as a second factor;
 // PARLEY_BEHIND_TLS=true says a TLS-terminating proxy is in front (Secure cookies, HSTS).
-func (m *Main) httpHandler(e *env) (http.Handler, error) {
+func (m *Main) httpHandler(e *env, live parley.LiveCalls) (http.Handler, error) {
 	limits := authz.DefaultLimits
 	for env, dst := range map[string]*int{"PARLEY_READS_PER_MINUTE": &limits.PerMinute, "PARLEY_DAILY_READ_CAP": &limits.DailyRecords} {
 		if v := m.Getenv(env); v != "" {
@@ -47,10 +47,15 @@ func (m *Main) httpHandler(e *env) (http.Handler, error) {
 			return nil, err
 		}
 	}
+	caps, err := m.caps()
+	if err != nil {
+		return nil, err
+	}
 	return web.New(web.Config{
 		Auth: signIn, Keys: keys, Store: e.store, Searcher: e.searcher, Vault: e.vault, Audit: e.audit,
 		VerifyAudit: e.verifyAudit, Registry: e.registry, Logger: e.logger, Limits: limits,
 		Health: e.healthHandler(), BehindTLS: m.Getenv("PARLEY_BEHIND_TLS") == "true",
+		Admin: e.admin(caps), Live: live,
 	})
 }
 

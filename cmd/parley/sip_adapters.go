@@ -74,6 +74,25 @@ func (l *liveCalls) ActiveCalls(facilityID, inmateID string) (facility, inmate i
 	return s.LiveCalls(facilityID, inmateID)
 }
 
+// ListLive lists the SIP server's calls in progress for the staff pages (parley.LiveCalls);
+// none before the server exists.
+func (l *liveCalls) ListLive(ctx context.Context, facilityIDs []string) ([]parley.LiveCall, error) {
+	s := l.srv.Load()
+	if s == nil {
+		return []parley.LiveCall{}, nil
+	}
+	return s.ListLive(ctx, facilityIDs)
+}
+
+// Hangup ends a call in progress for an officer (parley.LiveCalls).
+func (l *liveCalls) Hangup(ctx context.Context, callID, reason string) error {
+	s := l.srv.Load()
+	if s == nil {
+		return parley.Errorf("serve.Hangup", parley.KindNotFound, "no such call in progress")
+	}
+	return s.Hangup(ctx, callID, reason)
+}
+
 // sipRecorder hands out vault recorders. A "do not record" verdict returns a nil interface,
 // never a typed nil inside it.
 type sipRecorder struct{ v *vault.Vault }

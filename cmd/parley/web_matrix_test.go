@@ -25,6 +25,7 @@ type route struct {
 	ok           int
 	page         bool
 	body         func(n int) any
+	bodyAt       func(n int, fac string, w *matrixWorld) any // a body naming things of the facility
 }
 
 var matrixRoutes = []route{
@@ -44,6 +45,74 @@ var matrixRoutes = []route{
 	{name: "page audit", method: "GET", path: "/audit", roles: "auditor", ok: 200, page: true},
 	{name: "api key registration", method: "POST", path: "/api/v1/keys/register", roles: "*", ok: 200},
 	{name: "page keys", method: "GET", path: "/keys", roles: "*", ok: 200, page: true},
+
+	// Administration and officers: own scope only, never by grant.
+	{name: "api privileged history", method: "GET", path: "/api/v1/audit/privileged", roles: "auditor", ok: 200},
+	{name: "page privileged history", method: "GET", path: "/audit/privileged", roles: "auditor", ok: 200, page: true},
+	{name: "api facilities", method: "GET", path: "/api/v1/facilities", roles: "admin officer", ok: 200},
+	{name: "page facilities", method: "GET", path: "/facilities", roles: "admin officer", ok: 200, page: true},
+	{name: "api facility", method: "GET", path: "/api/v1/facilities/{fac}", roles: "admin", scoped: true, ok: 200},
+	{name: "page facility", method: "GET", path: "/facilities/{fac}", roles: "admin", scoped: true, ok: 200, page: true},
+	{name: "api rules", method: "POST", path: "/api/v1/facilities/{fac}/rules", roles: "admin", scoped: true, ok: 200, body: func(n int) any {
+		return map[string]string{"hours": "daily 00:00-24:00", "max_call": "15m"}
+	}},
+	{name: "api lockdown", method: "POST", path: "/api/v1/facilities/{fac}/lockdown", roles: "admin", scoped: true, ok: 200, body: func(n int) any {
+		return map[string]string{"lockdown": "off"}
+	}},
+	{name: "api rates", method: "POST", path: "/api/v1/facilities/{fac}/rates", roles: "admin", scoped: true, ok: 200, body: func(n int) any {
+		return map[string]string{"audio": "0.05"}
+	}},
+	{name: "api retention", method: "POST", path: "/api/v1/facilities/{fac}/retention", roles: "admin", scoped: true, ok: 200, body: func(n int) any {
+		return map[string]any{"days": 400 + n}
+	}},
+	{name: "api gateways", method: "POST", path: "/api/v1/facilities/{fac}/gateways", roles: "admin", scoped: true, ok: 200, body: func(n int) any {
+		return map[string]string{"op": "add", "addr": fmt.Sprintf("10.9.%d.%d", n/250, n%250+1)}
+	}},
+	{name: "api devices", method: "POST", path: "/api/v1/facilities/{fac}/devices", roles: "admin", scoped: true, ok: 200, body: func(n int) any {
+		return map[string]string{"device": fmt.Sprintf("phone-%d", n)}
+	}},
+	{name: "api phones", method: "POST", path: "/api/v1/facilities/{fac}/phones", roles: "admin", scoped: true, ok: 200, body: func(n int) any {
+		return map[string]string{"op": "add", "user": fmt.Sprintf("matrix-phone-%d", n), "password": "phone password 1"}
+	}},
+	{name: "api holds", method: "POST", path: "/api/v1/facilities/{fac}/holds", roles: "admin", scoped: true, ok: 200,
+		bodyAt: func(n int, fac string, w *matrixWorld) any {
+			return map[string]string{"op": "hold", "recording": w.recs[fac], "reason": "case M-1"}
+		}},
+	{name: "api inmates", method: "GET", path: "/api/v1/facilities/{fac}/inmates", roles: "admin", scoped: true, ok: 200},
+	{name: "page inmates", method: "GET", path: "/facilities/{fac}/inmates", roles: "admin", scoped: true, ok: 200, page: true},
+	{name: "api inmate add", method: "POST", path: "/api/v1/facilities/{fac}/inmates", roles: "admin", scoped: true, ok: 200, body: func(n int) any {
+		return map[string]string{"inmate": fmt.Sprintf("M%d", n), "name": "Matrix Person", "pin": fmt.Sprintf("6%07d", n)}
+	}},
+	{name: "api inmate", method: "GET", path: "/api/v1/facilities/{fac}/inmates/{inmate}", roles: "admin", scoped: true, ok: 200},
+	{name: "page inmate", method: "GET", path: "/facilities/{fac}/inmates/{inmate}", roles: "admin", scoped: true, ok: 200, page: true},
+	{name: "api inmate pin", method: "POST", path: "/api/v1/facilities/{fac}/inmates/{inmate}/pin", roles: "admin", scoped: true, ok: 200, body: func(n int) any {
+		return map[string]string{"pin": fmt.Sprintf("7%07d", n)}
+	}},
+	{name: "api inmate dnr", method: "POST", path: "/api/v1/facilities/{fac}/inmates/{inmate}/do-not-record", roles: "admin", scoped: true, ok: 200, body: func(n int) any {
+		return map[string]string{"do_not_record": "off"}
+	}},
+	{name: "api allowed", method: "POST", path: "/api/v1/facilities/{fac}/inmates/{inmate}/allowed", roles: "admin", scoped: true, ok: 200, body: func(n int) any {
+		return map[string]string{"op": "add", "number": fmt.Sprintf("+1202555%04d", n)}
+	}},
+	{name: "api blocks", method: "GET", path: "/api/v1/facilities/{fac}/blocks", roles: "admin officer", scoped: true, ok: 200},
+	{name: "page blocks", method: "GET", path: "/facilities/{fac}/blocks", roles: "admin officer", scoped: true, ok: 200, page: true},
+	{name: "api block", method: "POST", path: "/api/v1/facilities/{fac}/blocks", roles: "admin officer", scoped: true, ok: 200, body: func(n int) any {
+		return map[string]string{"op": "add", "number": fmt.Sprintf("+1303555%04d", n)}
+	}},
+	{name: "api staff", method: "GET", path: "/api/v1/facilities/{fac}/staff", roles: "admin", scoped: true, ok: 200},
+	{name: "page staff", method: "GET", path: "/facilities/{fac}/staff", roles: "admin", scoped: true, ok: 200, page: true},
+	{name: "api staff add", method: "POST", path: "/api/v1/facilities/{fac}/staff", roles: "admin", scoped: true, ok: 200, body: func(n int) any {
+		return map[string]string{"name": fmt.Sprintf("matrix-new-%d", n), "role": "officer"}
+	}},
+	{name: "api grants", method: "POST", path: "/api/v1/facilities/{fac}/grants", roles: "admin", scoped: true, ok: 200, body: func(n int) any {
+		return map[string]string{"op": "issue", "user": "investigator-plain", "hours": "1", "reason": "case M-1"}
+	}},
+	{name: "api live", method: "GET", path: "/api/v1/facilities/{fac}/live", roles: "officer", scoped: true, ok: 200},
+	{name: "page live", method: "GET", path: "/facilities/{fac}/live", roles: "officer", scoped: true, ok: 200, page: true},
+	// No call server in this world: an allowed request gets past authorization to the 503.
+	{name: "api end call", method: "POST", path: "/api/v1/facilities/{fac}/live/{call}/end", roles: "officer", scoped: true, ok: 503, body: func(n int) any {
+		return map[string]string{}
+	}},
 }
 
 // matrixWorld is the seeded data of the matrix: facility cnty (own) and city (other), each
@@ -95,7 +164,8 @@ func (w *matrixWorld) signIn(t *testing.T, name string) *staff {
 }
 
 func (rt route) url(fac string, w *matrixWorld) string {
-	return strings.NewReplacer("{fac}", fac, "{call}", w.calls[fac], "{rec}", w.recs[fac]).Replace(rt.path)
+	inmate := map[string]string{"cnty": "A1001", "city": "B2002"}[fac]
+	return strings.NewReplacer("{fac}", fac, "{call}", w.calls[fac], "{rec}", w.recs[fac], "{inmate}", inmate).Replace(rt.path)
 }
 
 // want is the matrix's answer for one cell.
@@ -130,6 +200,9 @@ func authorizationMatrix(t *testing.T, w *matrixWorld) {
 			if rt.body != nil {
 				body = rt.body(0)
 			}
+			if rt.bodyAt != nil {
+				body = rt.bodyAt(0, fac, w)
+			}
 			status, b := anon.do(rt.method, rt.url(fac, w), body)
 			want := http.StatusUnauthorized
 			if rt.page {
@@ -154,6 +227,9 @@ func authorizationMatrix(t *testing.T, w *matrixWorld) {
 					var body any
 					if rt.body != nil {
 						body, n = rt.body(n), n+1
+					}
+					if rt.bodyAt != nil {
+						body, n = rt.bodyAt(n, fac, w), n+1
 					}
 					status, b := client.do(rt.method, rt.url(fac, w), body)
 					want := rt.want(role, fac == "cnty", granted)

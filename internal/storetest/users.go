@@ -128,6 +128,30 @@ func testGrantsAndAlerts(t *testing.T, s parley.Store) {
 			t.Fatalf("grants at %v: %d, want %d", c.at, len(gs), c.want)
 		}
 	}
+	fg, err := s.ListFacilityGrants(ctx(t), "f2", base.Add(time.Minute))
+	ok(t, "facility grants", err)
+	if len(fg) != 1 || fg[0].ID != g.ID || fg[0].UserID != inv.ID {
+		t.Fatalf("facility f2 grants = %+v", fg)
+	}
+	fg, err = s.ListFacilityGrants(ctx(t), "f1", base.Add(time.Minute))
+	ok(t, "facility grants", err)
+	equal(t, "grants to f1", len(fg), 0)
+	wantKind(t, "end a missing grant", s.EndGrant(ctx(t), "nope", base), parley.KindNotFound)
+	ok(t, "end grant", s.EndGrant(ctx(t), g.ID, base.Add(10*time.Minute)))
+	ok(t, "end grant later does not extend", s.EndGrant(ctx(t), g.ID, base.Add(50*time.Minute)))
+	for at, want := range map[time.Duration]int{9 * time.Minute: 1, 10 * time.Minute: 0, 30 * time.Minute: 0} {
+		gs, err := s.ListUserGrants(ctx(t), inv.ID, base.Add(at))
+		ok(t, "list grants after end", err)
+		if len(gs) != want {
+			t.Fatalf("grants %v after the start, once ended at 10m: %d, want %d", at, len(gs), want)
+		}
+	}
+	g2 := &parley.Grant{UserID: inv.ID, FacilityID: "f1", IssuedBy: admin.ID, Reason: "case 8", CreatedAt: base, Expires: base.Add(time.Hour)}
+	ok(t, "grant 2", s.CreateGrant(ctx(t), g2))
+	ok(t, "end grant at its start", s.EndGrant(ctx(t), g2.ID, base))
+	fg, err = s.ListFacilityGrants(ctx(t), "f1", base)
+	ok(t, "facility grants", err)
+	equal(t, "grants to f1 ended at their start", len(fg), 0)
 	ok(t, "alert 1", s.CreateAlert(ctx(t), &parley.Alert{Scope: "facility:f1", Kind: "bulk_read_cap", UserID: inv.ID, CreatedAt: base}))
 	ok(t, "alert 2", s.CreateAlert(ctx(t), &parley.Alert{Scope: "agency:a", Kind: "bulk_read_cap", UserID: inv.ID, CreatedAt: base.Add(time.Minute)}))
 	ok(t, "alert 3", s.CreateAlert(ctx(t), &parley.Alert{Scope: "facility:f2", Kind: "bulk_read_cap", UserID: inv.ID, CreatedAt: base}))

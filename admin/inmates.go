@@ -1,0 +1,110 @@
+package admin
+
+import (
+	"context"
+
+	"parley.dev/parley"
+	"parley.dev/parley/pin"
+)
+
+// AddInmate stores a new inmate with its PIN (unique in the facility), audited as
+// "inmate.add" on the facility (inmate ids are personal data).
+func (s *Service) AddInmate(ctx context.Context, in *parley.Inmate, pinCode string) error {
+	const op = "admin.AddInmate"
+	if err := parley.ValidateID(in.ID); err != nil {
+		return &parley.Error{Op: op, Kind: parley.KindInvalid, Message: "inmate id", Err: err}
+	}
+	if in.Name == "" || len(in.Name) > 200 || !printable(in.Name) {
+		return parley.Errorf(op, parley.KindInvalid, "name must be 1 to 200 printable characters")
+	}
+	if err := pin.Validate(pinCode); err != nil {
+		return err
+	}
+	hash, err := pin.Hash(pinCode)
+	if err != nil {
+		return err
+	}
+	in.PINHash = hash
+	if _, err := s.facility(ctx, in.FacilityID); err != nil {
+		return err
+	}
+	if err := s.audit(ctx, "inmate.add", "facility:"+in.FacilityID, ""); err != nil {
+		return err
+	}
+	return s.Store.CreateInmateWithPIN(ctx, in, pinCode)
+}
+
+// SetPIN replaces an inmate's PIN, audited as "inmate.pin".
+func (s *Service) SetPIN(ctx context.Context, facilityID, inmateID, pinCode string) error {
+	if err := pin.Validate(pinCode); err != nil {
+		return err
+	}
+	hash, err := pin.Hash(pinCode)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Store.FindInmate(ctx, facilityID, inmateID); err != nil {
+		return err
+	}
+	if err := s.audit(ctx, "inmate.pin", s.InmateObject(facilityID, inmateID), "facility "+facilityID); err != nil {
+		return err
+	}
+	return s.Store.SetInmatePIN(ctx, facilityID, inmateID, hash, pinCode)
+}
+
+// SetDoNotRecord sets or clears the do-not-record flag of an inmate (what "inmate") or a
+// device ("device"), audited as "inmate.do_not_record" on the facility (inmate ids are
+// personal data) or "device.do_not_record" on the device.
+func (s *Service) SetDoNotRecord(ctx context.Context, what, facilityID, id string, on bool) error {
+	object, set := "facility:"+facilityID, s.Store.SetInmateDoNotRecord
+	switch what {
+	case "inmate":
+	case "device":
+		object, set = "device:"+facilityID+"/"+id, s.Store.SetDeviceDoNotRecord
+	default:
+		return parley.Errorf("admin.SetDoNotRecord", parley.KindInvalid, "do-not-record applies to an inmate or a device")
+	}
+	detail := "off"
+	if on {
+		detail = "on"
+	}
+	if err := s.audit(ctx, what+".do_not_record", object, detail); err != nil {
+		return err
+	}
+	return set(ctx, facilityID, id, on)
+}
+
+// Inmates lists a facility's inmates; reading names is audited ("inmate.list").
+func (s *Service) Inmates(ctx context.Context, facilityID string) ([]*parley.Inmate, error) {
+	if _, err := s.facility(ctx, facilityID); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, "inmate.list", "facility:"+facilityID, ""); err != nil {
+		return nil, err
+	}
+	return s.Store.ListInmates(ctx, facilityID)
+}
+
+// AddDevice stores a facility phone or kiosk, audited as "device.add".
+func (s *Service) AddDevice(ctx context.Context, d *parley.Device) error {
+	const op = "admin.AddDevice"
+	if err := parley.ValidateID(d.ID); err != nil {
+		return &parley.Error{Op: op, Kind: parley.KindInvalid, Message: "device id", Err: err}
+	}
+	if len(d.Name) > 200 || !printable(d.Name) {
+		return parley.Errorf(op, parley.KindInvalid, "device name must be at most 200 printable characters")
+	}
+	if err := s.audit(ctx, "device.add", "device:"+d.FacilityID+"/"+d.ID, ""); err != nil {
+		return err
+	}
+	return s.Store.CreateDevice(ctx, d)
+}
+
+func printable(s string) bool {
+	for _, c := range s {
+		if c < ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
