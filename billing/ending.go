@@ -34,6 +34,7 @@ var endings = map[string]Ending{
 	"inmate_hangup":                 EndedNormally,    // inmate
 	"called_party_hangup":           EndedNormally,    // called party (a BYE from the trunk)
 	"max_duration":                  EndedNormally,    // parley: the policy or money limit
+	"ended_by_staff":                EndedNormally,    // an officer ended it (audited): the time used is charged
 	"shutdown":                      EndedDropped,     // parley: the node was stopped
 	"rtp_timeout_inmate":            EndedDropped,     // parley side: no media from the facility phone
 	"rtp_timeout_called":            EndedDropped,     // trunk: no media from the called party

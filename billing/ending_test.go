@@ -16,6 +16,7 @@ func TestClassify(t *testing.T) {
 		{parley.CallCompleted, "inmate_hangup", EndedNormally},
 		{parley.CallCompleted, "called_party_hangup", EndedNormally},
 		{parley.CallCompleted, "max_duration", EndedNormally},
+		{parley.CallDropped, "ended_by_staff", EndedNormally}, // not a fault: the time used is charged
 		{parley.CallCompleted, "", EndedNormally},
 		{parley.CallDropped, "rtp_timeout_inmate", EndedDropped},
 		{parley.CallDropped, "rtp_timeout_called", EndedDropped},
