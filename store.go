@@ -12,6 +12,7 @@ type Store interface {
 	AuditStore
 	ContactService
 	UserService
+	PublicService
 	// Close releases the database.
 	Close() error
 }

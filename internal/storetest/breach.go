@@ -135,6 +135,7 @@ func seedBreach(t *testing.T, s parley.Store) {
 	ok(t, "shred", s.ShredPeriod(ctx(t), sh))
 	seedBreachContacts(t, s, f.ID)
 	seedBreachStaff(t, s, f.ID)
+	seedBreachPublic(t, s)
 	for _, probe := range []func() error{
 		func() error {
 			_, err := s.FindCalls(ctx(t), parley.CallFilter{Number: parley.Number(breachNumbers[1])})
