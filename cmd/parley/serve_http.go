@@ -47,7 +47,13 @@ func (m *Main) httpHandler(e *env) (http.Handler, error) {
 			return nil, err
 		}
 	}
+	caps, err := m.caps()
+	if err != nil {
+		return nil, err
+	}
+	public := auth.NewPublic(auth.Config{Auditor: e.audit, Logger: e.logger, Now: e.clock}, e.store)
 	return web.New(web.Config{
+		Public: public, Portal: e.portal(m.CodeSender), Family: e.family(caps),
 		Auth: signIn, Keys: keys, Store: e.store, Searcher: e.searcher, Vault: e.vault, Audit: e.audit,
 		VerifyAudit: e.verifyAudit, Registry: e.registry, Logger: e.logger, Limits: limits,
 		Health: e.healthHandler(), BehindTLS: m.Getenv("PARLEY_BEHIND_TLS") == "true",
