@@ -179,7 +179,7 @@ func (s *Server) apiFamilyRates(w http.ResponseWriter, r *http.Request, p *publi
 	return nil
 }
 
-// statementPeriod reads from/to (dates) or defaults to the last 30 days.
+// statementPeriod reads from/to (dates) or defaults to the 30 days up to the end of today.
 func statementPeriod(r *http.Request, now time.Time) (time.Time, time.Time, error) {
 	q := r.URL.Query()
 	from, err := parseDate("from", q.Get("from"), false)
@@ -190,8 +190,8 @@ func statementPeriod(r *http.Request, now time.Time) (time.Time, time.Time, erro
 	if err != nil {
 		return from, to, err
 	}
-	if to.IsZero() {
-		to = now
+	if to.IsZero() { // the end of today (UTC)
+		to = now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
 	}
 	if from.IsZero() {
 		from = to.AddDate(0, 0, -30)
@@ -401,7 +401,7 @@ func (s *Server) renderFamily(w http.ResponseWriter, r *http.Request, p *publicP
 	if data.Number != nil && data.Number.State != parley.NumberPending {
 		data.Verified = true
 		n := data.Number.Number
-		if data.Money, err = f.Money(ctx, n, p.now.AddDate(0, 0, -30), p.now.Add(time.Second)); err != nil {
+		if data.Money, err = f.Money(ctx, n, p.now.UTC().Truncate(24*time.Hour).AddDate(0, 0, -29), p.now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)); err != nil {
 			return err
 		}
 		if data.Calls, err = f.Calls(ctx, n); err != nil {
