@@ -48,16 +48,19 @@ type ServiceRate struct {
 	Service   string `json:"service"`
 	PerMinute string `json:"per_minute,omitempty"` // what a minute costs; empty if not priced
 	Cap       string `json:"cap,omitempty"`
-	CapSource string `json:"cap_source,omitempty"`
-	Capped    bool   `json:"capped"` // the cap, not the facility's rate, sets the price
-	Note      string `json:"note,omitempty"`
+	CapSource string `json:"cap_source,omitempty"` // the order and its date, e.g. "FCC 24-75 (2024-07-22)"
+	// CapCitation is the full citation: order, date, section and how it was verified.
+	CapCitation string `json:"cap_citation,omitempty"`
+	Capped      bool   `json:"capped"` // the cap, not the facility's rate, sets the price
+	Note        string `json:"note,omitempty"`
 }
 
 // FamilyMoney is a prepaid account's balance and statement.
 type FamilyMoney struct {
 	Balance     string          `json:"balance"`
 	From        string          `json:"from"`
-	To          string          `json:"to"`
+	To          string          `json:"to"`      // exclusive
+	Through     string          `json:"through"` // the last day included
 	Opening     string          `json:"opening"`
 	Deposits    string          `json:"deposits"`
 	CallCharges string          `json:"call_charges"`

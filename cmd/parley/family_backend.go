@@ -51,7 +51,8 @@ func (f *familyBackend) Rates(ctx context.Context) ([]web.FacilityRates, error) 
 			r, rerr := f.e.db.FacilityRate(ctx, fac.ID, svc, day)
 			cp, cerr := f.caps.CapFor(day, fac.Type, fac.ADP, svc)
 			if cerr == nil {
-				sr.Cap, sr.CapSource = cp.Max().String()+" per minute", cp.Source.String()
+				sr.Cap, sr.CapCitation = cp.Max().String()+" per minute", cp.Source.String()
+				sr.CapSource = cp.Source.Order + " (" + cp.Source.OrderDate.Format(time.DateOnly) + ")"
 			}
 			switch {
 			case rerr != nil && !parley.IsKind(rerr, parley.KindNotFound):
@@ -113,6 +114,7 @@ func (f *familyBackend) Money(ctx context.Context, n parley.Number, from, to tim
 		return nil, err
 	}
 	out := &web.FamilyMoney{Balance: bal.String(), From: from.UTC().Format(time.DateOnly), To: to.UTC().Format(time.DateOnly),
+		Through: to.Add(-time.Nanosecond).UTC().Format(time.DateOnly),
 		Opening: ledger.Cents(0).String(), Lines: []web.StatementLine{}}
 	opening, postings, err := books.Statement(ctx, a.ID, from, to)
 	if err != nil && !parley.IsKind(err, parley.KindNotFound) {
