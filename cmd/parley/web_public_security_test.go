@@ -1,0 +1,148 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestPublicBadInput: every public route refuses oversized bodies, bad JSON, bad numbers,
+// bad or malformed codes, injection attempts and path tricks with a clear JSON error and a
+// stable code, and writes nothing (no account, number, deposit or block; no audit event
+// but the refusal of a cross-account read). CSRF and cross-origin checks hold as for staff,
+// and HTML in a public name is escaped.
+func TestPublicBadInput(t *testing.T) {
+	w := newMatrixWorld(t)
+	clients := publicClients(t, w)
+	att, fam := clients["attorney"], clients["family"]
+	aud := w.signIn(t, "auditor-plain")
+	anon := newClient(t, w.srv.base)
+	// A pending number of the attorney, for malformed codes.
+	status, body := att.do("POST", "/api/v1/attorney/numbers", map[string]string{"number": "+12025550177", "label": "cell"})
+	wantStatus(t, "claim", status, body, http.StatusCreated)
+	var claimed struct{ ID string }
+	json.Unmarshal(body, &claimed)
+	_, body = fam.do("GET", "/api/v1/family/number", nil)
+	var famNum struct{ Number struct{ ID string } }
+	json.Unmarshal(body, &famNum)
+
+	before := auditSize(t, aud)
+	big := strings.Repeat("x", 20000)
+	code := "/api/v1/attorney/numbers/" + claimed.ID + "/code"
+	cases := []struct {
+		who    *staff
+		method string
+		path   string
+		body   any
+		status int
+		code   string
+		says   string
+	}{
+		{anon, "POST", "/api/v1/attorney/signup", []byte(`{"name":"` + big + `"}`), 413, "too_large", "too large"},
+		{anon, "POST", "/api/v1/attorney/signup", []byte(`not json`), 400, "invalid", "JSON"},
+		{anon, "POST", "/api/v1/attorney/signup", []byte(`{"name":"a","password":"bbbbbbbbbbbbbb","role":"admin"}`), 400, "invalid", "JSON"},
+		{anon, "POST", "/api/v1/family/signup", []byte(`{"name":"a","password":"bbbbbbbbbbbbbb"}{"name":"b"}`), 400, "invalid", "more than one"},
+		{anon, "POST", "/api/v1/family/signup", map[string]string{"name": "short@pw.example", "password": "short"}, 400, "invalid", "password must be"},
+		{anon, "POST", "/api/v1/family/signup", map[string]string{"name": "nul\u0000name", "password": publicPassword}, 400, "invalid", "name must be"},
+		{anon, "POST", "/api/v1/family/signup", map[string]string{"name": strings.Repeat("n", 101), "password": publicPassword}, 400, "invalid", "name must be"},
+		{anon, "POST", "/api/v1/family/signup", map[string]string{"name": "fam@bar.example", "password": publicPassword, "full_name": "X"}, 400, "invalid", "no bar details"},
+		{anon, "POST", "/api/v1/attorney/signup", map[string]string{"name": "b1@law.example", "password": publicPassword, "full_name": "B", "bar_number": "1' OR '1'='1", "state": "NY"}, 400, "invalid", "bar number"},
+		{anon, "POST", "/api/v1/attorney/signup", map[string]string{"name": "b2@law.example", "password": publicPassword, "full_name": "B", "bar_number": "123", "state": "New York"}, 400, "invalid", "state"},
+		{anon, "POST", "/api/v1/attorney/signup", map[string]string{"name": "attorney@matrix.example", "password": publicPassword, "full_name": "B", "bar_number": "123", "state": "NY"}, 409, "conflict", "exists"},
+		{anon, "GET", "/api/v1/attorney/numbers", nil, 401, "unauthorized", "sign in"},
+		{att, "POST", "/api/v1/attorney/numbers", map[string]string{"number": "'; DROP TABLE public_numbers;--", "label": "office"}, 400, "invalid", "not a phone number"},
+		{att, "POST", "/api/v1/attorney/numbers", map[string]string{"number": "+1 555 0", "label": "office"}, 400, "invalid", "not a phone number"},
+		{att, "POST", "/api/v1/attorney/numbers", map[string]string{"number": strings.Repeat("1", 50), "label": "office"}, 400, "invalid", "too long"},
+		{att, "POST", "/api/v1/attorney/numbers", map[string]string{"number": "+12025550178", "label": "yacht"}, 400, "invalid", "label"},
+		{att, "POST", "/api/v1/attorney/numbers", map[string]string{"number": "+12025550177", "label": "cell"}, 409, "conflict", "already"},
+		{att, "POST", code, map[string]string{"code": "12345"}, 400, "invalid", "6 digits"},
+		{att, "POST", code, map[string]string{"code": "1234567"}, 400, "invalid", "6 digits"},
+		{att, "POST", code, map[string]string{"code": "12a456"}, 400, "invalid", "6 digits"},
+		{att, "POST", code, map[string]string{"code": "' OR 1=1"}, 400, "invalid", "6 digits"},
+		{att, "POST", code, map[string]string{"code": big[:100]}, 400, "invalid", "6 digits"},
+		{att, "POST", code, []byte(`{"code":123456}`), 400, "invalid", "JSON"},
+		{att, "POST", "/api/v1/attorney/numbers/..%2F..%2Fkeys/code", map[string]string{"code": "123456"}, 404, "not_found", "not found"},
+		{att, "POST", "/api/v1/attorney/numbers/0123456789abcdef0123456789abcdef/code", map[string]string{"code": "123456"}, 404, "not_found", "not found"},
+		{att, "POST", "/api/v1/attorney/numbers/" + famNum.Number.ID + "/code", map[string]string{"code": "123456"}, 404, "not_found", "not found"},
+		{fam, "POST", "/api/v1/family/number/" + famNum.Number.ID + "/code", map[string]string{"code": "123456"}, 409, "conflict", "verified already"},
+		{fam, "POST", "/api/v1/family/number", map[string]string{"number": "+12025550179"}, 409, "conflict", "already"},
+		{fam, "GET", "/api/v1/family/account?from=yesterday", nil, 400, "invalid", "from must be a date"},
+		{fam, "GET", "/api/v1/family/account?from=2026-11-23&to=2026-11-01", nil, 400, "invalid", "before"},
+		{fam, "POST", "/api/v1/family/deposits", map[string]string{"amount": "-5.00", "idempotency_key": "k1"}, 400, "invalid", "dollars and cents"},
+		{fam, "POST", "/api/v1/family/deposits", map[string]string{"amount": "0.00", "idempotency_key": "k1"}, 400, "invalid", "dollars and cents"},
+		{fam, "POST", "/api/v1/family/deposits", map[string]string{"amount": "1e3", "idempotency_key": "k1"}, 400, "invalid", "dollars and cents"},
+		{fam, "POST", "/api/v1/family/deposits", map[string]string{"amount": "5000.00", "idempotency_key": "k1"}, 400, "invalid", "between"},
+		{fam, "POST", "/api/v1/family/deposits", map[string]string{"amount": "5.00", "idempotency_key": "<script>"}, 400, "invalid", "idempotency key"},
+		{fam, "POST", "/api/v1/family/deposits", map[string]string{"amount": "5.00"}, 400, "invalid", "idempotency key"},
+		{fam, "POST", "/api/v1/family/deposits", []byte(`{"amount":"5.00","idempotency_key":"k1","card":"4111111111111111"}`), 400, "invalid", "JSON"},
+		{fam, "POST", "/api/v1/family/deposits", []byte(`{"amount":"` + big + `"}`), 413, "too_large", "too large"},
+		{fam, "POST", "/api/v1/family/blocks", map[string]string{"facility_id": "nope"}, 400, "invalid", "no such facility"},
+		{fam, "POST", "/api/v1/family/blocks", map[string]string{"facility_id": "../cnty"}, 400, "invalid", "facility must be"},
+		{fam, "POST", "/api/v1/family/blocks", map[string]string{"facility_id": "cnty' OR '1'='1"}, 400, "invalid", "facility must be"},
+		{fam, "DELETE", "/api/v1/family/blocks?facility=cnty", nil, 404, "not_found", "no such block"},
+		{fam, "POST", "/api/v1/family/totp/confirm", map[string]string{"secret": "x", "password": publicPassword, "code": "123456"}, 400, "invalid", "start again"},
+	}
+	for _, c := range cases {
+		status, b := c.who.do(c.method, c.path, c.body)
+		if status != c.status || errorCode(b) != c.code || !strings.Contains(string(b), c.says) {
+			t.Errorf("%s %.80s: %d %.300s, want %d %s %q", c.method, c.path, status, b, c.status, c.code, c.says)
+		}
+		if strings.Contains(string(b), "<script>") || strings.Contains(string(b), "DROP TABLE") || strings.Contains(string(b), "OR '1'") {
+			t.Errorf("%s %.80s: the error echoes the input: %s", c.method, c.path, b)
+		}
+	}
+	// CSRF and origin, on the API and on a page form.
+	noToken := *fam
+	noToken.csrf = ""
+	status, body = noToken.do("POST", "/api/v1/family/deposits", map[string]string{"amount": "5.00", "idempotency_key": "k2"})
+	if status != http.StatusForbidden || !strings.Contains(string(body), "CSRF") {
+		t.Errorf("deposit without CSRF token: %d %s", status, body)
+	}
+	resp := fam.raw("POST", "/api/v1/family/blocks", map[string]string{"facility_id": "all"},
+		http.Header{"Origin": {"https://evil.example"}, "Sec-Fetch-Site": {"cross-site"}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-origin block: %d", resp.StatusCode)
+	}
+	resp = noToken.raw("POST", "/family/blocks", []byte("facility=all"), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("page form without CSRF: %d", resp.StatusCode)
+	}
+
+	// Nothing was written: one audit event for the refused cross-account read, one for
+	// the auditor's read; no deposit, block, account or number.
+	if after := auditSize(t, aud); after != before+2 {
+		t.Errorf("bad input wrote %d audit events, want 1 (the refusal)", after-before-1)
+	}
+	_, body = fam.do("GET", "/api/v1/family/account", nil)
+	if !strings.Contains(string(body), `"balance":"$0.00"`) {
+		t.Errorf("account after bad deposits: %s", body)
+	}
+	_, body = fam.do("GET", "/api/v1/family/blocks", nil)
+	if !strings.Contains(string(body), `"blocks":[]`) {
+		t.Errorf("blocks after bad input: %s", body)
+	}
+	var list []attorneyView
+	json.Unmarshal([]byte(w.c.ok("attorney", "list", "--json")), &list)
+	if len(list) != 1 {
+		t.Errorf("%d attorneys after bad sign-ups", len(list))
+	}
+	_, body = att.do("GET", "/api/v1/attorney/numbers", nil)
+	if strings.Count(string(body), `"id"`) != 1 {
+		t.Errorf("attorney numbers after bad input: %s", body)
+	}
+
+	// HTML in a public name is escaped on the page.
+	status, body = anon.do("POST", "/api/v1/family/signup", map[string]string{"name": `<img src=x onerror=alert(1)>`, "password": publicPassword})
+	wantStatus(t, "sign-up with markup in the name", status, body, http.StatusCreated)
+	odd := publicSignIn(t, w.srv.base, "family", `<img src=x onerror=alert(1)>`)
+	resp = odd.raw("GET", "/family", nil, nil)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.Contains(string(page), "<img src=x") || !strings.Contains(string(page), "&lt;img src=x") {
+		t.Errorf("page with markup in the name: %d %s", resp.StatusCode, page)
+	}
+}
