@@ -7,8 +7,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"parley.dev/parley"
+	"parley.dev/parley/auth"
 	"parley.dev/parley/internal/testingutil"
 )
 
@@ -301,5 +303,60 @@ func TestPublicNoCodeSender(t *testing.T) {
 	_, body = fam.do("GET", "/api/v1/family/number", nil)
 	if strings.Contains(string(body), `"number":{`) || !strings.Contains(string(body), `"verification_available":false`) {
 		t.Fatalf("number after refusal %s", body)
+	}
+}
+
+// TestPublicTOTP: a family account turns on an authenticator through the API: its sessions
+// end, the password alone no longer signs in, a code does once, and a bad confirmation
+// changes nothing.
+func TestPublicTOTP(t *testing.T) {
+	c := newCLI(t)
+	srv := startWeb(t, c)
+	anon := newClient(t, srv.base)
+	status, body := anon.do("POST", "/api/v1/family/signup", map[string]string{"name": "kin@example.org", "password": publicPassword})
+	wantStatus(t, "sign-up", status, body, http.StatusCreated)
+	fam := publicSignIn(t, srv.base, "family", "kin@example.org")
+	status, body = fam.do("POST", "/api/v1/family/totp", nil)
+	wantStatus(t, "begin", status, body, http.StatusOK)
+	var e struct{ Secret, URL string }
+	json.Unmarshal(body, &e)
+	if len(e.Secret) != 52 || !strings.Contains(e.URL, "algorithm=SHA256") {
+		t.Fatalf("totp %s", body)
+	}
+	code, err := auth.Code(e.Secret, c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body = fam.do("POST", "/api/v1/family/totp/confirm", map[string]string{"secret": e.Secret, "password": publicPassword, "code": wrongCode(code)})
+	wantStatus(t, "wrong code", status, body, http.StatusBadRequest)
+	status, body = fam.do("POST", "/api/v1/family/totp/confirm", map[string]string{"secret": e.Secret, "password": publicPassword, "code": code})
+	wantStatus(t, "confirm", status, body, http.StatusNoContent)
+	status, body = fam.do("GET", "/api/v1/family/session", nil)
+	wantStatus(t, "the session that turned it on", status, body, http.StatusUnauthorized)
+	status, body = anon.do("POST", "/api/v1/family/session", map[string]string{"name": "kin@example.org", "password": publicPassword})
+	wantStatus(t, "password alone", status, body, http.StatusUnauthorized)
+	status, body = anon.do("POST", "/api/v1/family/session", map[string]string{"name": "kin@example.org", "password": publicPassword, "code": code})
+	wantStatus(t, "the confirmation code again", status, body, http.StatusUnauthorized)
+	code, _ = auth.Code(e.Secret, c.now.Add(30*time.Second)) // the next step, within the allowed skew
+	status, body = anon.do("POST", "/api/v1/family/session", map[string]string{"name": "kin@example.org", "password": publicPassword, "code": code})
+	wantStatus(t, "password and a fresh code", status, body, http.StatusCreated)
+	if !strings.Contains(string(body), `"totp":true`) {
+		t.Fatalf("session %s", body)
+	}
+}
+
+// TestCallIDFromMemo: the family's call charges are found by the call id in the charger's
+// memos.
+func TestCallIDFromMemo(t *testing.T) {
+	for memo, want := range map[string]string{
+		"hold for call abc123":           "abc123",
+		"call abc123: 60 s at $0.10/min": "abc123",
+		"call abc123: not connected":     "abc123",
+		"deposit":                        "",
+		"callback":                       "",
+	} {
+		if got := callID(memo); got != want {
+			t.Errorf("callID(%q) = %q, want %q", memo, got, want)
+		}
 	}
 }
