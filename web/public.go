@@ -104,6 +104,13 @@ func (s *Server) publicPage(side publicSide, fn func(w http.ResponseWriter, r *h
 			s.publicError(w, r, side, nil, err)
 			return
 		}
+		if r.Method == http.MethodPost {
+			// Handlers read r.PostForm: parse it here, whether or not the CSRF check did.
+			if err := r.ParseForm(); err != nil {
+				s.publicError(w, r, side, p, parley.Errorf("web.form", parley.KindInvalid, "bad form"))
+				return
+			}
+		}
 		if err := checkCSRFToken(r, p.sess); err != nil {
 			s.publicError(w, r, side, p, err)
 			return

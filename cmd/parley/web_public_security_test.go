@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -144,5 +145,76 @@ func TestPublicBadInput(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || strings.Contains(string(page), "<img src=x") || !strings.Contains(string(page), "&lt;img src=x") {
 		t.Errorf("page with markup in the name: %d %s", resp.StatusCode, page)
+	}
+}
+
+// postForm sends a page form with the session's CSRF token in the csrf field.
+func postForm(t *testing.T, s *staff, path string, v url.Values) (int, string) {
+	t.Helper()
+	if s.csrf != "" {
+		v.Set("csrf", s.csrf)
+	}
+	resp := s.raw("POST", path, []byte(v.Encode()), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestPublicPagesBadInput: the public page forms answer bad input with the page and a
+// clear error, escape what was typed, and write nothing.
+func TestPublicPagesBadInput(t *testing.T) {
+	w := newMatrixWorld(t)
+	clients := publicClients(t, w)
+	att, fam := clients["attorney"], clients["family"]
+	anon := newClient(t, w.srv.base)
+	aud := w.signIn(t, "auditor-plain")
+	before := auditSize(t, aud)
+	cases := []struct {
+		who    *staff
+		path   string
+		form   url.Values
+		status int
+		says   string
+	}{
+		{anon, "/attorney/signup", url.Values{"name": {"x@law.example"}, "password": {publicPassword}, "password2": {publicPassword + "!"},
+			"full_name": {"X"}, "bar_number": {"1"}, "state": {"NY"}}, 400, "the two passwords differ"},
+		{anon, "/attorney/signup", url.Values{"name": {"x@law.example"}, "password": {publicPassword}, "password2": {publicPassword},
+			"full_name": {"X"}, "bar_number": {"<script>"}, "state": {"NY"}}, 400, "bar number must be"},
+		{anon, "/family/signup", url.Values{"name": {"y@example.org"}, "password": {"short"}, "password2": {"short"}}, 400, "password must be"},
+		{anon, "/family/signin", url.Values{"name": {"family@matrix.example"}, "password": {"wrong password here"}}, 401, "name, password or code is wrong"},
+		{anon, "/attorney/signin", url.Values{"name": {"family@matrix.example"}, "password": {publicPassword}}, 401, "name, password or code is wrong"},
+		{att, "/attorney/numbers", url.Values{"number": {"<script>alert(1)</script>"}, "label": {"office"}}, 400, "not a phone number"},
+		{att, "/attorney/numbers", url.Values{"number": {"+12025550190"}, "label": {"yacht"}}, 400, "label must be"},
+		{att, "/attorney/numbers/..%2Fx/code", url.Values{"code": {"123456"}}, 404, "not found"},
+		{att, "/attorney/numbers/0123456789abcdef0123456789abcdef/resend", url.Values{}, 404, "not found"},
+		{fam, "/family/number", url.Values{"number": {"+12025550191"}}, 409, "already"},
+		{fam, "/family/deposits", url.Values{"amount": {"ten dollars"}, "key": {"k1"}}, 400, "dollars and cents"},
+		{fam, "/family/deposits", url.Values{"amount": {"10.00"}, "key": {"../../etc"}}, 400, "idempotency key"},
+		{fam, "/family/blocks", url.Values{"facility": {"<b>x</b>"}}, 400, "facility must be"},
+		{fam, "/family/blocks/remove", url.Values{"facility": {"cnty"}}, 404, "no such block"},
+		{fam, "/family/security", url.Values{"secret": {"<i>x</i>"}, "password": {publicPassword}, "code": {"123456"}}, 400, "start again"},
+	}
+	for _, c := range cases {
+		status, page := postForm(t, c.who, c.path, c.form)
+		if status != c.status || !strings.Contains(page, c.says) {
+			t.Errorf("POST %s: %d, want %d with %q (%.300s)", c.path, status, c.status, c.says, page)
+		}
+		if strings.Contains(page, "<script>alert") || strings.Contains(page, "<b>x</b>") || strings.Contains(page, "<i>x</i>") {
+			t.Errorf("POST %s: the page shows the input unescaped", c.path)
+		}
+	}
+	// The only events: the failed sign-in, the refused sign-in to the wrong side, and the
+	// auditor's read.
+	if after := auditSize(t, aud); after != before+3 {
+		t.Errorf("bad forms wrote %d audit events, want 2 (the refused sign-ins)", after-before-1)
+	}
+	var list []attorneyView
+	json.Unmarshal([]byte(w.c.ok("attorney", "list", "--json")), &list)
+	if len(list) != 1 {
+		t.Errorf("%d attorneys after bad sign-ups", len(list))
+	}
+	_, body := fam.do("GET", "/api/v1/family/account", nil)
+	if !strings.Contains(string(body), `"balance":"$0.00"`) {
+		t.Errorf("account after bad deposits: %s", body)
 	}
 }
