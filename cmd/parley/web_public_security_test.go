@@ -218,3 +218,51 @@ func TestPublicPagesBadInput(t *testing.T) {
 		t.Errorf("account after bad deposits: %s", body)
 	}
 }
+
+// TestPublicHeadersAndSessions: the public side has the staff side's headers, cookie flags
+// and sign-out, its sign-ins are audited, and its pages carry a strict CSP.
+func TestPublicHeadersAndSessions(t *testing.T) {
+	c := newCLI(t)
+	srv := startWeb(t, c)
+	anon := newClient(t, srv.base)
+	status, body := anon.do("POST", "/api/v1/family/signup", map[string]string{"name": "kin@example.org", "password": publicPassword})
+	wantStatus(t, "sign-up", status, body, http.StatusCreated)
+	fam := publicSignIn(t, srv.base, "family", "kin@example.org")
+	for _, cl := range []struct {
+		who  *staff
+		path string
+	}{{anon, "/attorney/signin"}, {anon, "/family/signup"}, {anon, "/api/v1/family/rates"}, {fam, "/family"}, {fam, "/family/security"}, {fam, "/"}} {
+		resp := cl.who.raw("GET", cl.path, nil, nil)
+		resp.Body.Close()
+		h := resp.Header
+		if !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") || strings.Contains(h.Get("Content-Security-Policy"), "unsafe") ||
+			h.Get("X-Frame-Options") != "DENY" || h.Get("Cache-Control") != "no-store" || h.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s (%d): headers %v", cl.path, resp.StatusCode, h)
+		}
+	}
+	resp := newClient(t, srv.base).raw("POST", "/api/v1/family/session", map[string]string{"name": "kin@example.org", "password": publicPassword}, nil)
+	resp.Body.Close()
+	if sc := resp.Header.Get("Set-Cookie"); !strings.Contains(sc, "HttpOnly") || !strings.Contains(sc, "SameSite=Strict") || strings.Contains(sc, "Max-Age") {
+		t.Errorf("Set-Cookie %q", sc)
+	}
+	resp = newClient(t, srv.base).raw("POST", "/api/v1/family/session", map[string]string{"name": "kin@example.org", "password": "wrong password 1"}, nil)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || len(resp.Cookies()) != 0 {
+		t.Errorf("failed sign-in: %d, cookies %v", resp.StatusCode, resp.Cookies())
+	}
+	if status, b := fam.do("DELETE", "/api/v1/family/session", nil); status != http.StatusNoContent {
+		t.Fatalf("sign out: %d %s", status, b)
+	}
+	if status, _ := fam.do("GET", "/api/v1/family/session", nil); status != http.StatusUnauthorized {
+		t.Errorf("after sign-out: %d", status)
+	}
+	raw := c.ok("audit", "list", "--limit", "10000", "--json")
+	for _, a := range []string{`"public.signup"`, `"public.signin"`, `"public.signout"`} {
+		if !strings.Contains(raw, a) {
+			t.Errorf("no %s event", a)
+		}
+	}
+	if strings.Contains(raw, "kin@example.org") || strings.Contains(c.logs.String()+srv.stderr.String(), "kin@example.org") {
+		t.Error("a public sign-in name is in the audit log or the logs")
+	}
+}
