@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -195,6 +196,23 @@ func publicSession(a *parley.PublicAccount, sess *parley.Session) publicSessionR
 		CSRFToken: sess.CSRFToken}
 }
 
+// signupLimits bound public sign-ups per client address (each hashes a password with
+// argon2id, and each name taken is an answer): 30 well-formed requests a minute. Behind a
+// proxy every client shares the proxy's address, which still bounds the work.
+var signupLimits = authz.Limits{PerMinute: 30, DailyRecords: 1 << 30}
+
+// signupAllowed counts a sign-up attempt from the request's address.
+func (s *Server) signupAllowed(r *http.Request) error {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if !s.signups.Allow("addr:"+host, s.c.Public.Now()) {
+		return &apiError{http.StatusTooManyRequests, "rate_limited", "too many sign-ups from this address; try again in a minute"}
+	}
+	return nil
+}
+
 func (s *Server) publicEnabled(w http.ResponseWriter, r *http.Request) bool {
 	if s.c.Public == nil || s.c.Portal == nil {
 		s.fail(w, r, parley.Errorf("web.public", parley.KindUnavailable, "public accounts are not enabled on this server"))
@@ -212,6 +230,10 @@ func (s *Server) apiPublicSignUp(side publicSide) http.HandlerFunc {
 		}
 		var req publicSignUpRequest
 		if err := decodeJSON(r, &req); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if err := s.signupAllowed(r); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -316,6 +338,10 @@ func (s *Server) pagePublicSignUp(side publicSide) http.HandlerFunc {
 		}
 		if err := r.ParseForm(); err != nil {
 			s.publicError(w, r, side, nil, parley.Errorf("web.signup", parley.KindInvalid, "bad form"))
+			return
+		}
+		if err := s.signupAllowed(r); err != nil {
+			s.publicError(w, r, side, nil, err)
 			return
 		}
 		f := r.PostForm

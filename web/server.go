@@ -75,6 +75,7 @@ type Config struct {
 type Server struct {
 	c       Config
 	limiter *authz.Limiter
+	signups *authz.Limiter // public sign-ups per client address (see public.go)
 	pages   map[string]*pageTemplate
 	metrics *metrics
 	handler http.Handler
@@ -88,7 +89,7 @@ func New(c Config) (*Server, error) {
 	if c.Region == "" {
 		c.Region = "US"
 	}
-	s := &Server{c: c, limiter: authz.NewLimiter(c.Limits)}
+	s := &Server{c: c, limiter: authz.NewLimiter(c.Limits), signups: authz.NewLimiter(signupLimits)}
 	var err error
 	if s.pages, err = loadPages(); err != nil {
 		return nil, err

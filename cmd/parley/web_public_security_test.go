@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -264,5 +265,26 @@ func TestPublicHeadersAndSessions(t *testing.T) {
 	}
 	if strings.Contains(raw, "kin@example.org") || strings.Contains(c.logs.String()+srv.stderr.String(), "kin@example.org") {
 		t.Error("a public sign-in name is in the audit log or the logs")
+	}
+}
+
+// TestPublicSignupRateLimit: well-formed sign-ups from one address are limited to 30 a
+// minute; the 31st is refused with 429 and creates nothing.
+func TestPublicSignupRateLimit(t *testing.T) {
+	c := newCLI(t)
+	srv := startWeb(t, c)
+	anon := newClient(t, srv.base)
+	for i := range 31 {
+		status, body := anon.do("POST", "/api/v1/family/signup", map[string]string{"name": fmt.Sprintf("bulk%d@example.org", i), "password": "short"})
+		want := http.StatusBadRequest
+		if i == 30 {
+			want = http.StatusTooManyRequests
+		}
+		wantStatus(t, fmt.Sprintf("sign-up %d", i), status, body, want)
+	}
+	status, body := anon.do("POST", "/api/v1/family/signup", map[string]string{"name": "late@example.org", "password": publicPassword})
+	wantStatus(t, "a good sign-up over the limit", status, body, http.StatusTooManyRequests)
+	if errorCode(body) != "rate_limited" {
+		t.Errorf("body %s", body)
 	}
 }
