@@ -76,11 +76,17 @@ const MaxCallResults = 1000
 
 // CallService stores call records.
 type CallService interface {
-	// CreateCall stores a new record, setting ID if empty. If ImportKey is non-empty and a
-	// record with that key exists, it returns KindConflict and changes nothing.
+	// CreateCall stores a new record, setting ID if empty. The parties (InmateID,
+	// InmateName, Number) may be empty: a call is stored the moment it starts, before the
+	// inmate has typed a PIN or a number, so a crash never loses an attempt. A non-empty
+	// Number must be E.164. If ImportKey is non-empty and a record with that key exists, it
+	// returns KindConflict and changes nothing.
 	CreateCall(ctx context.Context, c *CallRecord) error
 	// UpdateCall rewrites a record's mutable fields (status, reason, duration, recording
-	// state and id, privileged). KindNotFound if it does not exist.
+	// state and id, privileged, charge, credit reason, paying account). If the stored
+	// record has no parties yet (no inmate and no number) and c names some, they are
+	// stored with it, sealed and indexed like at creation; once a record has parties they
+	// never change (later values are ignored). KindNotFound if it does not exist.
 	UpdateCall(ctx context.Context, c *CallRecord) error
 	// FindCall returns one record, or KindNotFound.
 	FindCall(ctx context.Context, id string) (*CallRecord, error)
@@ -90,4 +96,8 @@ type CallService interface {
 	// MarkCallsPrivileged sets Privileged on every record to the number and returns how
 	// many changed.
 	MarkCallsPrivileged(ctx context.Context, n Number) (int, error)
+	// DropStaleCalls ends the records a crashed server left unfinished (attempted, dialing
+	// or accepted) that started before the cutoff: status dropped with the reason. It
+	// returns how many it changed.
+	DropStaleCalls(ctx context.Context, before time.Time, reason string) (int, error)
 }

@@ -56,8 +56,9 @@ type Gateway struct {
 type CallUsage struct {
 	// Used is the total duration of the inmate's calls started in the asked interval.
 	Used time.Duration
-	// LastEnd is the latest end (start plus duration) of the inmate's calls started since
-	// the asked time; zero if none.
+	// LastEnd is the latest end (start plus duration) of the inmate's connected calls
+	// (duration above zero) started since the asked time; zero if none. Refused and
+	// unanswered attempts do not count: a mistyped number must not start the minimum gap.
 	LastEnd time.Time
 }
 
@@ -91,6 +92,9 @@ type ContactService interface {
 	RemoveSelfBlock(ctx context.Context, n Number, facilityID string) error
 	// FindSelfBlocks returns every self-block on file for the number (all scopes).
 	FindSelfBlocks(ctx context.Context, n Number) ([]*SelfBlock, error)
+	// ListSelfBlocks returns the self-blocks that apply to a facility (its own and those
+	// from every facility), newest first, for staff to review.
+	ListSelfBlocks(ctx context.Context, facilityID string) ([]*SelfBlock, error)
 
 	// CreateInmateWithPIN stores a new inmate (as CreateInmate) together with the lookup
 	// index of its PIN, in one transaction: KindConflict, and nothing stored, if another

@@ -13,6 +13,7 @@ type Store interface {
 	ContactService
 	UserService
 	PublicService
+	PhoneService
 	// Close releases the database.
 	Close() error
 }

@@ -12,13 +12,13 @@ import (
 // warn plays the one-minute warning to both parties, each in place of the other's audio
 // for the prompt's length; the recording goes on.
 func (c *call) warn(wg *sync.WaitGroup) {
-	audio, err := c.srv.prompts.get(prompts.OneMinute)
-	if err != nil {
-		c.log.Error("prompt missing", "prompt", string(prompts.OneMinute), "error", err)
-		return
-	}
 	c.log.Info("one-minute warning")
 	for _, l := range []*leg{c.inLeg, c.outLeg} {
+		audio, err := c.srv.prompts.get(prompts.OneMinute, c.langFor(l))
+		if err != nil {
+			c.log.Error("prompt missing", "prompt", string(prompts.OneMinute), "error", err)
+			continue
+		}
 		if c.srv.onPrompt != nil {
 			c.srv.onPrompt(c.rec.ID, l.name, prompts.OneMinute)
 		}

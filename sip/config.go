@@ -15,7 +15,8 @@ import (
 // Config configures a Server.
 type Config struct {
 	// UDPAddr and TCPAddr are where SIP is served ("127.0.0.1:5060"; port 0 picks one).
-	// An empty TCPAddr disables TCP; UDPAddr is required.
+	// An empty TCPAddr disables TCP; UDPAddr is required. A TCPAddr equal to a UDPAddr
+	// with port 0 listens on the port UDP picked, so both share one port.
 	UDPAddr string
 	TCPAddr string
 	// MediaIP is the address put in SDP and Contact headers. When zero, the IP of UDPAddr
@@ -30,8 +31,14 @@ type Config struct {
 	// Trunk is the SIP URI outbound calls are sent to, e.g. "sip:198.51.100.1:5060"
 	// (";transport=tcp" selects TCP).
 	Trunk string
-	// Lang is the language of the prompts (prompts.English when empty).
+	// Lang is the language of the prompts (prompts.English when empty): the called
+	// party's, and the inmate's unless they choose another.
 	Lang prompts.Lang
+	// Languages, when it has two or more, are offered to the inmate first: the welcome
+	// prompt plays in each, in order, and key 1 picks the first, 2 the second… Every later
+	// prompt the inmate hears is in the chosen language; no choice in time keeps Lang.
+	// With fewer than two there is no choice (a facility with one language).
+	Languages []prompts.Lang
 
 	// DigitTimeout is how long the IVR waits for the first digit after a prompt, and
 	// between digits (10 s when zero).
@@ -138,6 +145,7 @@ type Deps struct {
 	Blocks   Blocks  // optional: a '9' is then only recorded in the call record
 	Phones   Phones  // optional: phones that register with digest authentication
 	Prompts  Prompts // optional: the embedded prompts when nil
+	Billing  Billing // optional: calls are free when nil
 	Logger   *slog.Logger
 }
 
@@ -172,6 +180,9 @@ type Decision struct {
 	Number     parley.Number // the normalised number to dial
 	// MaxDuration ends the bridged call at the limit; zero means no limit.
 	MaxDuration time.Duration
+	// Prompt is the refusal prompt; when empty it is chosen by Reason (refusalPrompt), so
+	// a Policy may record a precise reason ("pin_locked") and play a general prompt.
+	Prompt prompts.ID
 }
 
 // Policy decides whether an inmate may make a call.
@@ -252,6 +263,10 @@ func refusalPrompt(reason string) prompts.ID {
 		return prompts.Lockdown
 	case ReasonNumberBlocked:
 		return prompts.NumberBlocked
+	case ReasonInsufficientFunds:
+		return prompts.InsufficientFunds
+	case ReasonBillingUnavailable:
+		return prompts.TechnicalProblem
 	}
 	return prompts.CallRefused
 }

@@ -10,8 +10,31 @@
 // refuses and blocks the facility. On 1 the two legs are bridged, and the audio is
 // recorded (inmate left, called party right) unless the recording gate said no.
 //
-// Every call attempt that reaches the IVR is a parley.CallRecord, rewritten at each state
-// change: attempted, refused, dialing, accepted, declined, completed or dropped.
+// Every call attempt that reaches the IVR is a parley.CallRecord, stored the moment the
+// INVITE is accepted (before the inmate or the number is known: the store fills them in
+// at the policy decision) and rewritten at each state change: attempted, refused,
+// dialing, accepted, declined, completed or dropped. A crash never loses an attempt.
+//
+// # Language
+//
+// With two or more Config.Languages the inmate first hears the welcome prompt in each
+// (1 for the first language, 2 for the second…; barge-in skips the rest); every later
+// prompt on the inmate's leg is in the chosen language, the called party's in Config.Lang.
+//
+// # Concurrent calls
+//
+// A call counts as live for its facility and inmate from the policy's "allow" until it
+// ends; the Policy reads the counts through Server.LiveCalls. The decisions of one
+// facility are serialised, so two simultaneous attempts cannot both take the last place.
+//
+// # Billing
+//
+// Deps.Billing (optional) authorizes each allowed call before the trunk is dialled: a
+// refusal plays insufficient_funds (KindForbidden) or technical_problem (any other error)
+// and records reason insufficient_funds / billing_unavailable; the money limit tightens
+// the call's MaxDuration, so the one-minute warning plays before the money runs out.
+// Settle runs exactly once for every authorized call, before the final record is written,
+// with the bridged time; the charge fields it sets are stored with that record.
 //
 // # Media
 //

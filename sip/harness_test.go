@@ -45,8 +45,10 @@ type harness struct {
 	policy   *siptest.FixedPolicy
 	trunk    *siptest.Trunk
 	prompts  sip.Prompts
-	phones   *siptest.Phones // nil: no registering phones
-	logw     io.Writer       // where the server logs (stderr when nil)
+	phones   *siptest.Phones           // nil: no registering phones
+	billing  sip.Billing               // nil: calls are free
+	policyOf func(*harness) sip.Policy // nil: policy
+	logw     io.Writer                 // where the server logs (stderr when nil)
 
 	mu     sync.Mutex
 	played []string // "leg prompt"
@@ -95,6 +97,12 @@ func newHarness(t *testing.T, opts ...option) *harness {
 	}
 	if h.phones != nil {
 		deps.Phones = h.phones
+	}
+	if h.billing != nil {
+		deps.Billing = h.billing
+	}
+	if h.policyOf != nil {
+		deps.Policy = h.policyOf(h)
 	}
 	srv, err := sip.New(cfg, deps)
 	if err != nil {

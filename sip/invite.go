@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -57,6 +58,13 @@ type call struct {
 	out *sipgo.DialogClientSession
 
 	acceptedAt time.Time
+	// billed: Billing authorized the call; settled: Settle has run (call goroutine only).
+	billed, settled bool
+	live            liveState    // guarded by srv.mu
+	lang            prompts.Lang // the inmate's language (Config.Lang until chosen)
+	// byeSentCalled: parley hung up the called party itself, so the end of that dialog
+	// does not end the call (the inmate still hears why).
+	byeSentCalled atomic.Bool
 }
 
 // hangup ends the call from outside its goroutine (shutdown, recording failure).
@@ -228,6 +236,8 @@ func (c *call) finish(status parley.CallStatus, reason string) {
 	if !c.acceptedAt.IsZero() {
 		c.rec.Duration = time.Since(c.acceptedAt)
 	}
+	c.setLive(false, "", "")
+	c.settle()
 	c.update()
 	c.log.Info("call ended", "status", string(status), "reason", reason)
 }
@@ -250,6 +260,7 @@ func (c *call) byeCalled() {
 	if out == nil || out.LoadState() == sip.DialogStateEnded {
 		return
 	}
+	c.byeSentCalled.Store(true)
 	ctx, cancel := bg()
 	defer cancel()
 	if err := out.Bye(ctx); err != nil {
@@ -267,6 +278,10 @@ func (c *call) refuse(status parley.CallStatus, reason string, id prompts.ID) {
 // run is the life of an answered inbound call: IVR, policy, outbound leg, bridge.
 func (c *call) run() {
 	cfg := &c.srv.cfg
+	if err := c.chooseLanguage(); err != nil {
+		c.ended(parley.CallDropped, reasonAbandoned)
+		return
+	}
 	c.playPrompt(c.inLeg, prompts.EnterPIN, true)
 	pin, err := c.collect(c.ctx, c.inLeg, cfg.MaxPINDigits)
 	if err == nil {
@@ -298,11 +313,19 @@ func (c *call) ended(status parley.CallStatus, reason string) {
 }
 
 func (c *call) authorized(pin, dialed string) {
+	// The facility's decisions are serialised so that the live counts the policy reads
+	// (LiveCalls) include every call allowed before this one.
+	lock := c.srv.decideLock(c.rec.FacilityID)
+	lock.Lock()
 	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
 	dec, err := c.srv.deps.Policy.Authorize(ctx, Attempt{
 		CallID: c.rec.ID, FacilityID: c.rec.FacilityID, DeviceID: c.rec.DeviceID, PIN: pin, Dialed: dialed,
 	})
 	cancel()
+	if err == nil && dec.Allow && c.ctx.Err() == nil {
+		c.setLive(true, c.rec.FacilityID, dec.InmateID)
+	}
+	lock.Unlock()
 	if c.ctx.Err() != nil {
 		c.ended(parley.CallDropped, reasonAbandoned)
 		return
@@ -314,12 +337,19 @@ func (c *call) authorized(pin, dialed string) {
 	}
 	c.rec.InmateID, c.rec.InmateName, c.rec.Number = dec.InmateID, dec.InmateName, dec.Number
 	if !dec.Allow {
-		c.refuse(parley.CallRefused, dec.Reason, refusalPrompt(dec.Reason))
+		prompt := dec.Prompt
+		if prompt == "" {
+			prompt = refusalPrompt(dec.Reason)
+		}
+		c.refuse(parley.CallRefused, dec.Reason, prompt)
 		return
 	}
 	if !dec.Number.Valid() {
 		c.log.Error("policy allowed an invalid number")
 		c.refuse(parley.CallDropped, "policy_error", prompts.Goodbye)
+		return
+	}
+	if !c.authorizeMoney(&dec) {
 		return
 	}
 	c.rec.Status = parley.CallDialing

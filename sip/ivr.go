@@ -9,21 +9,26 @@ import (
 	"parley.dev/parley/media/prompts"
 )
 
-// promptCache joins each prompt's frames into one μ-law buffer, once.
+// promptCache joins each prompt's frames into one μ-law buffer, once per language.
 type promptCache struct {
-	src  Prompts
-	lang prompts.Lang
-	mu   sync.Mutex
-	m    map[prompts.ID][]byte
+	src Prompts
+	mu  sync.Mutex
+	m   map[promptKey][]byte
 }
 
-func (c *promptCache) get(id prompts.ID) ([]byte, error) {
+type promptKey struct {
+	id   prompts.ID
+	lang prompts.Lang
+}
+
+func (c *promptCache) get(id prompts.ID, lang prompts.Lang) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if b, ok := c.m[id]; ok {
+	k := promptKey{id, lang}
+	if b, ok := c.m[k]; ok {
 		return b, nil
 	}
-	frames, err := c.src.Prompt(id, c.lang)
+	frames, err := c.src.Prompt(id, lang)
 	if err != nil {
 		return nil, parley.WrapError("sip.prompt", parley.KindInternal, err)
 	}
@@ -32,10 +37,19 @@ func (c *promptCache) get(id prompts.ID) ([]byte, error) {
 		b = append(b, f...)
 	}
 	if c.m == nil {
-		c.m = map[prompts.ID][]byte{}
+		c.m = map[promptKey][]byte{}
 	}
-	c.m[id] = b
+	c.m[k] = b
 	return b, nil
+}
+
+// langFor is the language of the prompts a leg hears: the inmate's choice on the inmate's
+// leg, the facility's language (Config.Lang) on the called party's.
+func (c *call) langFor(l *leg) prompts.Lang {
+	if l == c.inLeg && c.lang != "" {
+		return c.lang
+	}
+	return c.srv.cfg.Lang
 }
 
 // errHangup says the leg's dialog ended while the IVR was waiting.
@@ -47,7 +61,7 @@ var errNoInput = parley.Errorf("sip.ivr", parley.KindInvalid, "no input")
 // playPrompt plays a prompt on the leg and waits for its end (or a digit when
 // interruptible, or the end of the call). A missing prompt is logged and skipped: the call goes on.
 func (c *call) playPrompt(l *leg, id prompts.ID, interruptible bool) {
-	audio, err := c.srv.prompts.get(id)
+	audio, err := c.srv.prompts.get(id, c.langFor(l))
 	if err != nil {
 		c.log.Error("prompt missing", "prompt", string(id), "error", err)
 		return
@@ -110,4 +124,35 @@ func (c *call) menuKey(ended context.Context, l *leg, keys string, d time.Durati
 			}
 		}
 	}
+}
+
+// chooseLanguage plays the welcome prompt in each of Config.Languages (interruptible)
+// and sets the inmate's language from the key pressed: 1 for the first, 2 for the
+// second… (nine at most). No key in time keeps Config.Lang. It returns an error only if
+// the call ended.
+func (c *call) chooseLanguage() error {
+	langs := c.srv.cfg.Languages
+	if len(langs) < 2 {
+		return nil
+	}
+	langs = langs[:min(len(langs), 9)]
+	for _, lang := range langs {
+		if len(c.inLeg.digits) > 0 {
+			break // barge-in: a key is already waiting, skip the other languages
+		}
+		c.lang = lang
+		c.playPrompt(c.inLeg, prompts.Welcome, true)
+	}
+	c.lang = ""
+	key, err := c.menuKey(c.ctx, c.inLeg, "123456789"[:len(langs)], c.srv.cfg.DigitTimeout)
+	switch {
+	case c.ctx.Err() != nil:
+		return errHangup
+	case err != nil:
+		c.log.Info("no language chosen; default kept")
+		return nil
+	}
+	c.lang = langs[key-'1']
+	c.log.Info("language chosen", "lang", string(c.lang))
+	return nil
 }

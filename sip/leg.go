@@ -22,6 +22,10 @@ import (
 
 const maxPacket = 1500
 
+// idleTick is how often a bridged leg's pacer, with nothing to play, wakes up to check
+// for RTP inactivity.
+const idleTick = 200 * time.Millisecond
+
 // bridgeTo is where a leg's received audio goes once the call is bridged.
 type bridgeTo struct {
 	to    *leg
@@ -194,6 +198,9 @@ func (l *leg) paceLoop() {
 		frame = make([]byte, l.samples)
 		h     = rtp.Header{Version: 2, SSRC: random32(), SequenceNumber: uint16(random32()), Timestamp: random32()}
 	)
+	// idle: bridged with nothing to play, the ticker only times the silence check (a
+	// wake-up every idleTick instead of every packet time, per leg, for the whole call).
+	idle := false
 	finish := func() {
 		if cur != nil {
 			close(cur.done)
@@ -206,6 +213,10 @@ func (l *leg) paceLoop() {
 		case <-l.done:
 			return
 		case p := <-l.playCh:
+			if idle {
+				ticker.Reset(ptime)
+				idle = false
+			}
 			finish()
 			cur, pos = p, 0
 			l.stop.Store(false)
@@ -218,6 +229,10 @@ func (l *leg) paceLoop() {
 				finish()
 			}
 			if l.muted.Load() && !l.overlay.Load() {
+				if cur == nil && !idle {
+					ticker.Reset(idleTick)
+					idle = true
+				}
 				continue
 			}
 			n := 0

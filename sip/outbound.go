@@ -93,7 +93,9 @@ func (c *call) dial(dec Decision) {
 		c.log.Warn("ACK to trunk failed", "error", err)
 	}
 	stop := context.AfterFunc(sess.Context(), func() {
-		c.cancel(&endCause{side: "called", reason: reasonCalledHangup})
+		if !c.byeSentCalled.Load() {
+			c.cancel(&endCause{side: "called", reason: reasonCalledHangup})
+		}
 	})
 	defer stop()
 

@@ -73,12 +73,21 @@ func TestSDPDirection(t *testing.T) {
 }
 
 func TestEmbeddedPromptsLoad(t *testing.T) {
-	c := &promptCache{src: embeddedPrompts{}, lang: prompts.English}
-	for _, id := range []prompts.ID{prompts.EnterPIN, prompts.EnterNumber, prompts.Monitored, prompts.Private,
+	c := &promptCache{src: embeddedPrompts{}}
+	for _, id := range []prompts.ID{prompts.Welcome, prompts.EnterPIN, prompts.EnterNumber, prompts.Monitored, prompts.Private,
 		prompts.AcceptMenu, prompts.InvalidPIN, prompts.NumberNotAllowed, prompts.OutsideHours,
-		prompts.QuotaExceeded, prompts.Lockdown, prompts.NumberBlocked, prompts.CallRefused, prompts.Goodbye} {
-		if b, err := c.get(id); err != nil || len(b) == 0 || len(b)%prompts.FrameSize != 0 {
-			t.Errorf("%s: %d bytes, %v", id, len(b), err)
+		prompts.QuotaExceeded, prompts.Lockdown, prompts.NumberBlocked, prompts.CallRefused, prompts.Goodbye,
+		prompts.InsufficientFunds, prompts.TechnicalProblem, prompts.TooSoon, prompts.TooManyCalls} {
+		for _, lang := range []prompts.Lang{prompts.English, prompts.Spanish} {
+			b, err := c.get(id, lang)
+			if err != nil || len(b) == 0 || len(b)%prompts.FrameSize != 0 {
+				t.Errorf("%s in %s: %d bytes, %v", id, lang, len(b), err)
+			}
 		}
+	}
+	en, _ := c.get(prompts.EnterPIN, prompts.English)
+	es, _ := c.get(prompts.EnterPIN, prompts.Spanish)
+	if string(en) == string(es) {
+		t.Error("the cache returned one language for both")
 	}
 }

@@ -46,8 +46,9 @@ type Server struct {
 	mu       sync.Mutex
 	closing  bool
 	calls    map[*call]struct{}
-	outCalls map[string]*call // outbound dialog id -> call, for BYE and INFO from the trunk
-	inCalls  map[string]*call // inbound dialog id -> call, for INFO from the inmate
+	outCalls map[string]*call       // outbound dialog id -> call, for BYE and INFO from the trunk
+	inCalls  map[string]*call       // inbound dialog id -> call, for INFO from the inmate
+	deciding map[string]*sync.Mutex // facility id -> lock of its policy decisions (see live.go)
 	wg       sync.WaitGroup
 	serveWG  sync.WaitGroup
 }
@@ -77,7 +78,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, deps: deps, log: deps.Logger, trunk: trunk,
-		prompts:  &promptCache{src: deps.Prompts, lang: cfg.Lang},
+		prompts:  &promptCache{src: deps.Prompts},
 		calls:    map[*call]struct{}{},
 		outCalls: map[string]*call{},
 		inCalls:  map[string]*call{},
@@ -148,7 +149,11 @@ func (s *Server) Start(ctx context.Context) error {
 	})
 
 	if s.cfg.TCPAddr != "" {
-		ln, err := net.Listen("tcp", s.cfg.TCPAddr)
+		tcpAddr := s.cfg.TCPAddr
+		if tcpAddr == s.cfg.UDPAddr {
+			tcpAddr = local.String() // the same port, even when UDP picked it
+		}
+		ln, err := net.Listen("tcp", tcpAddr)
 		if err != nil {
 			udp.Close()
 			ua.Close()

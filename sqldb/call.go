@@ -43,8 +43,43 @@ func validateMutable(op string, c *parley.CallRecord) error {
 		return invalid(op, "reason must be at most 200 characters")
 	case len(c.RecordingID) > 128:
 		return invalid(op, "recording id too long")
+	case c.ChargeCents < 0:
+		return invalid(op, "negative charge")
+	case len(c.CreditReason) > 200:
+		return invalid(op, "credit reason must be at most 200 characters")
+	case len(c.PayingAccount) > 128:
+		return invalid(op, "paying account id too long")
+	}
+	return validateParties(op, c)
+}
+
+// validateParties checks the parties a record may carry from creation or fill in once.
+func validateParties(op string, c *parley.CallRecord) error {
+	if c.InmateID != "" {
+		if err := parley.ValidateID(c.InmateID); err != nil {
+			return &parley.Error{Op: op, Kind: parley.KindInvalid, Message: "inmate id", Err: err}
+		}
+	}
+	switch {
+	case c.Number != "" && !c.Number.Valid():
+		return invalid(op, "number is not E.164")
+	case len(c.InmateName) > maxNameLen:
+		return invalid(op, "inmate name must be at most 200 characters")
 	}
 	return nil
+}
+
+// callIndexes returns the blind indexes of a record's parties: inmate (nil when unknown)
+// and number (empty when unknown: the column is NOT NULL).
+func (db *DB) callIndexes(c *parley.CallRecord) (inmateIdx any, numberIdx []byte) {
+	if c.InmateID != "" {
+		inmateIdx = db.inmateIdx(c.FacilityID, c.InmateID)
+	}
+	numberIdx = []byte{}
+	if c.Number != "" {
+		numberIdx = db.numberIdx(c.Number)
+	}
+	return inmateIdx, numberIdx
 }
 
 // CreateCall stores a new call record; see parley.CallService. KindInvalid if a field is
@@ -57,23 +92,14 @@ func (db *DB) CreateCall(ctx context.Context, c *parley.CallRecord) error {
 	if err := parley.ValidateID(c.FacilityID); err != nil {
 		return &parley.Error{Op: op, Kind: parley.KindInvalid, Message: "facility id", Err: err}
 	}
-	if c.InmateID != "" {
-		if err := parley.ValidateID(c.InmateID); err != nil {
-			return &parley.Error{Op: op, Kind: parley.KindInvalid, Message: "inmate id", Err: err}
-		}
-	}
 	if c.DeviceID != "" {
 		if err := parley.ValidateID(c.DeviceID); err != nil {
 			return &parley.Error{Op: op, Kind: parley.KindInvalid, Message: "device id", Err: err}
 		}
 	}
 	switch {
-	case !c.Number.Valid():
-		return invalid(op, "number is not E.164")
 	case c.StartedAt.IsZero():
 		return invalid(op, "start time is required")
-	case len(c.InmateName) > maxNameLen:
-		return invalid(op, "inmate name must be at most 200 characters")
 	case len(c.Source) > 64 || len(c.ImportKey) > 256:
 		return invalid(op, "source or import key too long")
 	case c.ID != "" && parley.ValidateID(c.ID) != nil:
@@ -86,10 +112,8 @@ func (db *DB) CreateCall(ctx context.Context, c *parley.CallRecord) error {
 		c.UpdatedAt = db.now()
 	}
 	c.StartedAt, c.UpdatedAt = Truncate(c.StartedAt), Truncate(c.UpdatedAt)
-	var inmateIdx, importIdx any
-	if c.InmateID != "" {
-		inmateIdx = db.inmateIdx(c.FacilityID, c.InmateID)
-	}
+	var importIdx any
+	inmateIdx, numberIdx := db.callIndexes(c)
 	if c.ImportKey != "" {
 		importIdx = db.fc.BlindIndex("import_key", []byte(c.ImportKey))
 	}
@@ -99,16 +123,16 @@ func (db *DB) CreateCall(ctx context.Context, c *parley.CallRecord) error {
 	}
 	_, err = db.db.ExecContext(ctx, db.q(`INSERT INTO calls (id, facility_id, inmate_idx, device_id, number_idx, pii,
 		started_at, duration_ns, status, reason, privileged, recording_state, recording_id, source, import_key_idx,
-		updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		c.ID, c.FacilityID, inmateIdx, c.DeviceID, db.numberIdx(c.Number), pii,
+		updated_at, charge_cents, credit_reason, paying_account)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		c.ID, c.FacilityID, inmateIdx, c.DeviceID, numberIdx, pii,
 		micros(c.StartedAt), int64(c.Duration), string(c.Status), c.Reason, c.Privileged, string(c.Recording),
-		c.RecordingID, c.Source, importIdx, micros(c.UpdatedAt))
+		c.RecordingID, c.Source, importIdx, micros(c.UpdatedAt), c.ChargeCents, c.CreditReason, c.PayingAccount)
 	return db.dbErr(op, err)
 }
 
-// UpdateCall rewrites a record's mutable fields (status, reason, duration, recording state
-// and id, privileged) and UpdatedAt (now, if zero). KindNotFound if it does not exist.
+// UpdateCall rewrites a record's mutable fields and UpdatedAt (now, if zero), and fills in
+// its parties if it has none yet; see parley.CallService. KindNotFound if it does not exist.
 func (db *DB) UpdateCall(ctx context.Context, c *parley.CallRecord) error {
 	const op = "sqldb.UpdateCall"
 	if err := validateMutable(op, c); err != nil {
@@ -119,17 +143,42 @@ func (db *DB) UpdateCall(ctx context.Context, c *parley.CallRecord) error {
 	}
 	c.UpdatedAt = Truncate(c.UpdatedAt)
 	res, err := db.db.ExecContext(ctx, db.q(`UPDATE calls SET status = ?, reason = ?, duration_ns = ?, recording_state = ?,
-		recording_id = ?, privileged = ?, updated_at = ? WHERE id = ?`),
+		recording_id = ?, privileged = ?, updated_at = ?, charge_cents = ?, credit_reason = ?, paying_account = ?
+		WHERE id = ?`),
 		string(c.Status), c.Reason, int64(c.Duration), string(c.Recording), c.RecordingID, c.Privileged,
-		micros(c.UpdatedAt), c.ID)
+		micros(c.UpdatedAt), c.ChargeCents, c.CreditReason, c.PayingAccount, c.ID)
 	if err != nil {
 		return db.dbErr(op, err)
 	}
-	return db.rowsAffected(op, res, "call not found")
+	if err := db.rowsAffected(op, res, "call not found"); err != nil {
+		return err
+	}
+	if c.InmateID == "" && c.Number == "" {
+		return nil
+	}
+	// The facility id is read back: the inmate index is scoped to the stored facility,
+	// whatever c says. Sealing cannot carry an import key here: records created without
+	// parties are live calls, never imports.
+	var facilityID string
+	if err := db.db.QueryRowContext(ctx, db.q(`SELECT facility_id FROM calls WHERE id = ?`), c.ID).Scan(&facilityID); err != nil {
+		return db.dbErr(op, err)
+	}
+	parties := *c
+	parties.FacilityID = facilityID
+	inmateIdx, numberIdx := db.callIndexes(&parties)
+	pii, err := db.sealPII(op, piiColumn(colCallPII, c.ID), c.InmateID, c.InmateName, string(c.Number), "")
+	if err != nil {
+		return err
+	}
+	_, err = db.db.ExecContext(ctx, db.q(`UPDATE calls SET inmate_idx = ?, number_idx = ?, pii = ?
+		WHERE id = ? AND inmate_idx IS NULL AND length(number_idx) = 0`),
+		inmateIdx, numberIdx, pii, c.ID)
+	return db.dbErr(op, err)
 }
 
 const callCols = `id, facility_id, device_id, pii, started_at, duration_ns,
-	status, reason, privileged, recording_state, recording_id, source, updated_at`
+	status, reason, privileged, recording_state, recording_id, source, updated_at,
+	charge_cents, credit_reason, paying_account`
 
 // FindCall returns one record, or KindNotFound.
 func (db *DB) FindCall(ctx context.Context, id string) (*parley.CallRecord, error) {
@@ -225,7 +274,8 @@ func (db *DB) scanCall(op string, s scanner) (*parley.CallRecord, error) {
 	var dur int64
 	var status, state, num string
 	if err := s.Scan(&c.ID, &c.FacilityID, &c.DeviceID, &pii, &started, &dur,
-		&status, &c.Reason, &c.Privileged, &state, &c.RecordingID, &c.Source, &updated); err != nil {
+		&status, &c.Reason, &c.Privileged, &state, &c.RecordingID, &c.Source, &updated,
+		&c.ChargeCents, &c.CreditReason, &c.PayingAccount); err != nil {
 		return nil, err
 	}
 	if err := db.openPII(op, piiColumn(colCallPII, c.ID), pii, &c.InmateID, &c.InmateName, &num, &c.ImportKey); err != nil {
@@ -236,4 +286,24 @@ func (db *DB) scanCall(op string, s scanner) (*parley.CallRecord, error) {
 	c.Duration = time.Duration(dur)
 	c.Status, c.Recording = parley.CallStatus(status), parley.RecordingState(state)
 	return &c, nil
+}
+
+// DropStaleCalls ends unfinished records started before the cutoff; see parley.CallService.
+func (db *DB) DropStaleCalls(ctx context.Context, before time.Time, reason string) (int, error) {
+	const op = "sqldb.DropStaleCalls"
+	if before.IsZero() || reason == "" || len(reason) > 200 {
+		return 0, invalid(op, "a cutoff and a reason (at most 200 characters) are required")
+	}
+	res, err := db.db.ExecContext(ctx, db.q(`UPDATE calls SET status = ?, reason = ?, updated_at = ?
+		WHERE status IN (?, ?, ?) AND started_at < ?`),
+		string(parley.CallDropped), reason, micros(Truncate(db.now())),
+		string(parley.CallAttempted), string(parley.CallDialing), string(parley.CallAccepted), before.UnixMicro())
+	if err != nil {
+		return 0, db.dbErr(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, db.dbErr(op, err)
+	}
+	return int(n), nil
 }

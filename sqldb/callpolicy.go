@@ -303,7 +303,7 @@ func (db *DB) ListGateways(ctx context.Context, facilityID string) ([]*parley.Ga
 }
 
 // InmateCallUsage sums an inmate's calls; see parley.ContactService. Every call record of
-// the inmate counts with its duration (refused calls last 0).
+// the inmate counts with its duration (refused calls last 0); only connected calls end one.
 func (db *DB) InmateCallUsage(ctx context.Context, facilityID, inmateID string, from, to, since time.Time) (parley.CallUsage, error) {
 	const op = "sqldb.InmateCallUsage"
 	if from.IsZero() || to.IsZero() || since.IsZero() || !from.Before(to) {
@@ -319,7 +319,7 @@ func (db *DB) InmateCallUsage(ctx context.Context, facilityID, inmateID string, 
 	}
 	var last sql.NullInt64
 	err = db.db.QueryRowContext(ctx, db.q(`SELECT MAX(started_at + duration_ns / 1000) FROM calls
-		WHERE facility_id = ? AND inmate_idx = ? AND started_at >= ?`), facilityID, idx, since.UnixMicro()).Scan(&last)
+		WHERE facility_id = ? AND inmate_idx = ? AND started_at >= ? AND duration_ns > 0`), facilityID, idx, since.UnixMicro()).Scan(&last)
 	if err != nil {
 		return parley.CallUsage{}, db.dbErr(op, err)
 	}

@@ -288,3 +288,31 @@ func (db *DB) FindSelfBlocks(ctx context.Context, n parley.Number) ([]*parley.Se
 	}
 	return out, db.dbErr(op, rows.Err())
 }
+
+// ListSelfBlocks returns the self-blocks that apply to a facility, newest first.
+func (db *DB) ListSelfBlocks(ctx context.Context, facilityID string) ([]*parley.SelfBlock, error) {
+	const op = "sqldb.ListSelfBlocks"
+	if parley.ValidateID(facilityID) != nil {
+		return nil, invalid(op, "bad facility id")
+	}
+	rows, err := db.db.QueryContext(ctx, db.q(`SELECT number_idx, scope, pii, added_at FROM self_blocks
+		WHERE scope = ? OR scope = '' ORDER BY added_at DESC, scope DESC`), facilityID)
+	if err != nil {
+		return nil, db.dbErr(op, err)
+	}
+	defer rows.Close()
+	var out []*parley.SelfBlock
+	for rows.Next() {
+		var scope, num string
+		var idx, pii []byte
+		var added sql.NullInt64
+		if err := rows.Scan(&idx, &scope, &pii, &added); err != nil {
+			return nil, db.dbErr(op, err)
+		}
+		if err := db.openPII(op, selfBlockPIIColumn(idx, scope), pii, &num); err != nil {
+			return nil, err
+		}
+		out = append(out, &parley.SelfBlock{Number: parley.Number(num), FacilityID: scope, AddedAt: fromMicros(added)})
+	}
+	return out, db.dbErr(op, rows.Err())
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"parley.dev/parley"
 	"parley.dev/parley/phone"
@@ -100,6 +101,15 @@ func validBlockPrefix(p string) bool {
 type blocksView struct {
 	Numbers  []string `json:"numbers"`
 	Prefixes []string `json:"prefixes"`
+	// SelfBlocks are called parties who pressed 9 (or asked staff): this facility's and
+	// those from every facility.
+	SelfBlocks []selfBlockView `json:"self_blocks"`
+}
+
+type selfBlockView struct {
+	Number  string `json:"number"`
+	Scope   string `json:"scope"` // the facility id, or "all"
+	AddedAt string `json:"added_at"`
 }
 
 // runBlockList prints a facility's blocked numbers and prefixes. Reading numbers is audited.
@@ -126,7 +136,11 @@ func runBlockList(ctx context.Context, m *Main, args []string) error {
 		if err != nil {
 			return err
 		}
-		v := blocksView{Numbers: []string{}, Prefixes: []string{}}
+		selfBlocks, err := e.store.ListSelfBlocks(ctx, *facility)
+		if err != nil {
+			return err
+		}
+		v := blocksView{Numbers: []string{}, Prefixes: []string{}, SelfBlocks: []selfBlockView{}}
 		var rows [][]string
 		for _, n := range b.Numbers {
 			v.Numbers = append(v.Numbers, string(n))
@@ -135,6 +149,15 @@ func runBlockList(ctx context.Context, m *Main, args []string) error {
 		for _, p := range b.Prefixes {
 			v.Prefixes = append(v.Prefixes, p)
 			rows = append(rows, []string{"prefix", p})
+		}
+		for _, sb := range selfBlocks {
+			scope := sb.FacilityID
+			if scope == "" {
+				scope = "all"
+			}
+			sv := selfBlockView{Number: string(sb.Number), Scope: scope, AddedAt: sb.AddedAt.UTC().Format(time.RFC3339)}
+			v.SelfBlocks = append(v.SelfBlocks, sv)
+			rows = append(rows, []string{"self-block (" + scope + ")", sv.Number})
 		}
 		if *asJSON {
 			return m.writeJSON(v)

@@ -29,13 +29,18 @@ type callView struct {
 	Recording   string `json:"recording"`
 	RecordingID string `json:"recording_id,omitempty"`
 	Source      string `json:"source,omitempty"`
+	// Money, set by billing when the call ends.
+	ChargeCents   int64  `json:"charge_cents"`
+	CreditReason  string `json:"credit_reason,omitempty"`
+	PayingAccount string `json:"paying_account,omitempty"`
 }
 
 func viewCall(c *parley.CallRecord) callView {
 	return callView{ID: c.ID, FacilityID: c.FacilityID, InmateID: c.InmateID, InmateName: c.InmateName,
 		DeviceID: c.DeviceID, Number: string(c.Number), StartedAt: c.StartedAt.UTC().Format(time.RFC3339),
 		Seconds: int64(c.Duration / time.Second), Status: string(c.Status), Reason: c.Reason,
-		Privileged: c.Privileged, Recording: string(c.Recording), RecordingID: c.RecordingID, Source: c.Source}
+		Privileged: c.Privileged, Recording: string(c.Recording), RecordingID: c.RecordingID, Source: c.Source,
+		ChargeCents: c.ChargeCents, CreditReason: c.CreditReason, PayingAccount: c.PayingAccount}
 }
 
 func runCallsSearch(ctx context.Context, m *Main, args []string) error {

@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
+	"net/netip"
 
 	"parley.dev/parley"
 )
 
 func init() {
-	register("facility add", "facility add --id ID --name NAME --type prison|jail --adp N [--timezone ZONE] [--retention-days N]", runFacilityAdd)
+	register("facility add", "facility add --id ID --name NAME --type prison|jail --adp N [--timezone ZONE] [--retention-days N] [--gateway ADDR]...", runFacilityAdd)
 }
 
 func runFacilityAdd(ctx context.Context, m *Main, args []string) error {
@@ -21,6 +22,8 @@ func runFacilityAdd(ctx context.Context, m *Main, args []string) error {
 	fs.IntVar(&f.ADP, "adp", 0, "average daily population")
 	fs.StringVar(&f.Timezone, "timezone", "UTC", "IANA time zone for calling hours")
 	fs.IntVar(&f.RetentionDays, "retention-days", 0, "days recordings are kept (default 365)")
+	var gateways multiFlag
+	fs.Var(&gateways, "gateway", "IP address of a SIP gateway whose calls are trusted as this facility's phones (repeatable)")
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -31,7 +34,26 @@ func runFacilityAdd(ctx context.Context, m *Main, args []string) error {
 	if err := f.Validate(); err != nil {
 		return err
 	}
+	// Every address is checked before anything is written.
+	seen := map[netip.Addr]bool{}
+	for _, g := range gateways {
+		a, err := netip.ParseAddr(g)
+		if err != nil || a.Zone() != "" {
+			return parley.Errorf("facility add", parley.KindInvalid, "--gateway must be an IP address")
+		}
+		if seen[a.Unmap()] {
+			return usageError("--gateway %s given twice", a.Unmap())
+		}
+		seen[a.Unmap()] = true
+	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
+		for _, g := range gateways { // trusted by another facility: refuse before creating this one
+			if taken, err := e.gatewayFacility(ctx, g); err != nil {
+				return err
+			} else if taken != "" {
+				return parley.Errorf("facility add", parley.KindConflict, "gateway %s is already trusted for facility %s", g, taken)
+			}
+		}
 		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx),
 			Action: "facility.add", Object: "facility:" + f.ID, Outcome: parley.OutcomeOK}); err != nil {
 			return err
@@ -40,6 +62,16 @@ func runFacilityAdd(ctx context.Context, m *Main, args []string) error {
 			return err
 		}
 		m.printf("facility %s added\n", f.ID)
+		for _, g := range gateways {
+			if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "gateway.add",
+				Object: "facility:" + f.ID, Outcome: parley.OutcomeOK, Detail: g}); err != nil {
+				return err
+			}
+			if err := e.store.AddGateway(ctx, &parley.Gateway{Addr: g, FacilityID: f.ID, AddedAt: e.now()}); err != nil {
+				return err
+			}
+			m.printf("gateway %s trusted for facility %s\n", g, f.ID)
+		}
 		return nil
 	})
 }

@@ -79,3 +79,21 @@ func runFacilityGateway(ctx context.Context, m *Main, args []string) error {
 		return m.table([]string{"ADDR", "FACILITY"}, rows)
 	})
 }
+
+// gatewayFacility returns the facility that trusts the gateway address, or "" if none.
+func (e *env) gatewayFacility(ctx context.Context, addr string) (string, error) {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return "", parley.Errorf("gateway", parley.KindInvalid, "gateway address must be an IP address")
+	}
+	gws, err := e.store.ListGateways(ctx, "")
+	if err != nil {
+		return "", err
+	}
+	for _, g := range gws {
+		if b, err := netip.ParseAddr(g.Addr); err == nil && b.Unmap() == a.Unmap() {
+			return g.FacilityID, nil
+		}
+	}
+	return "", nil
+}

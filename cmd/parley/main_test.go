@@ -146,6 +146,16 @@ func seed(t *testing.T, c *cli) *seeded {
 	return s
 }
 
+// searchFacility returns every call record of a facility, newest first.
+func searchFacility(t *testing.T, c *cli, facility string) []callView {
+	t.Helper()
+	var calls []callView
+	if err := json.Unmarshal([]byte(c.ok("calls", "search", "--facility", facility, "--json")), &calls); err != nil {
+		t.Fatal(err)
+	}
+	return calls
+}
+
 func searchNumber(t *testing.T, c *cli, number string) []callView {
 	t.Helper()
 	var calls []callView

@@ -12,11 +12,12 @@ import (
 	"sync"
 	"time"
 
+	"parley.dev/parley/media/prompts"
 	"parley.dev/parley/sip"
 )
 
 func init() {
-	register("serve", "serve [--data DIR] [--keys DIR] [--db postgres://…] [--http ADDR] [--retention-every DURATION] [--sip ADDR --trunk URI [--rtp-ports LO-HI] [--media-ip IP]]", runServe)
+	register("serve", "serve [--data DIR] [--keys DIR] [--db postgres://…] [--http ADDR] [--retention-every DURATION] [--sip ADDR --trunk URI [--rtp-ports LO-HI] [--media-ip IP] [--lang choice|en|es]] [--demo]", runServe)
 }
 
 // runServe runs parley: the HTTP health endpoint, the background jobs (recovery of
@@ -28,20 +29,47 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	df := m.addDataFlags(fs)
 	addr := fs.String("http", "127.0.0.1:8080", "HTTP listen address")
 	every := fs.Duration("retention-every", time.Hour, "how often the retention job runs")
-	sipAddr := fs.String("sip", "", "SIP UDP listen address, e.g. 127.0.0.1:5060 (empty: no SIP)")
+	sipAddr := fs.String("sip", "", "SIP listen address, UDP and TCP, e.g. 127.0.0.1:5060 (empty: no SIP)")
 	trunk := fs.String("trunk", "", "SIP trunk URI outbound calls go to, e.g. sip:198.51.100.1:5060 (required with --sip)")
 	rtpPorts := fs.String("rtp-ports", "20000-29999", "RTP port range LO-HI")
 	mediaIP := fs.String("media-ip", "", "IP address put in SDP (default: the IP of --sip)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to FILE (benchmarks)")
+	demo := fs.Bool("demo", false, "seed a demo facility, inmate, numbers and phone (once) and print how to call; without --trunk a built-in called party answers")
+	lang := fs.String("lang", "choice", "prompt language: choice (the inmate presses 1 for English, 2 for Spanish), en or es (no choice)")
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if *every < time.Second {
 		return usageError("--retention-every must be at least 1s")
 	}
 	var sipCfg *sip.Config
+	var party *demoCalledParty
+	if *demo {
+		if *sipAddr == "" {
+			*sipAddr = "127.0.0.1:5060"
+		}
+		if *trunk == "" {
+			var err error
+			if party, err = startDemoCalledParty(); err != nil {
+				return err
+			}
+			defer party.Close()
+			*trunk = party.URI()
+		}
+	}
 	if *sipAddr != "" {
 		cfg, err := sipConfig(*sipAddr, *trunk, *rtpPorts, *mediaIP)
 		if err != nil {
+			return err
+		}
+		if err := setLanguage(&cfg, *lang); err != nil {
 			return err
 		}
 		sipCfg = &cfg
@@ -50,8 +78,9 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
 		log := e.logger
-		// A recording still "writing" at start-up lost its writer. With SQLite this node is
-		// the only writer; with PostgreSQL other nodes may be mid-call, so leave recent ones.
+		// A recording still "writing" (or a call record unfinished) at start-up lost its
+		// writer. With SQLite this node is the only writer; with PostgreSQL other nodes may
+		// be mid-call, so leave recent ones.
 		cutoff := e.now()
 		if e.postgres {
 			cutoff = cutoff.Add(-6 * time.Hour)
@@ -60,6 +89,14 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 			return err
 		} else if n > 0 {
 			log.Info("recovered interrupted recordings", "count", n)
+		}
+		// Call records a crashed server left unfinished (it never wrote their end).
+		if sipCfg != nil {
+			if n, err := e.store.DropStaleCalls(ctx, cutoff, "server_restart"); err != nil {
+				return err
+			} else if n > 0 {
+				log.Info("ended calls interrupted by a restart", "count", n)
+			}
 		}
 		if n, err := e.vault.SweepKeys(ctx); err != nil {
 			return err
@@ -89,13 +126,23 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		}
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Serve(ln) }()
+		var demoSeeded []string
+		if *demo {
+			if demoSeeded, err = e.seedDemo(ctx); err != nil {
+				srv.Close()
+				return err
+			}
+		}
 		var sipSrv *sip.Server
 		if sipCfg != nil {
 			if sipSrv, err = e.startSIP(ctx, *sipCfg); err != nil {
 				srv.Close()
 				return err
 			}
-			log.Info("parley serving SIP", "udp", sipSrv.UDPAddr().String())
+			log.Info("parley serving SIP", "udp", sipSrv.UDPAddr().String(), "tcp", sipSrv.TCPAddr().String())
+			if *demo {
+				m.printDemo(sipSrv.UDPAddr(), demoSeeded)
+			}
 			if m.SIPReady != nil {
 				m.SIPReady <- sipSrv.UDPAddr().String()
 			}
@@ -141,7 +188,7 @@ func (e *env) healthHandler() http.Handler {
 // sipConfig checks the SIP flags of serve and returns the server's configuration (without
 // gateways, which come from the database).
 func sipConfig(addr, trunk, ports, mediaIP string) (sip.Config, error) {
-	cfg := sip.Config{UDPAddr: addr, Trunk: trunk}
+	cfg := sip.Config{UDPAddr: addr, TCPAddr: addr, Trunk: trunk, Realm: sipRealm} // UDP and TCP on one port
 	if trunk == "" {
 		return cfg, usageError("--trunk is required with --sip")
 	}
@@ -175,15 +222,31 @@ func (e *env) startSIP(ctx context.Context, cfg sip.Config) (*sip.Server, error)
 		return nil, err
 	}
 	if len(gws) == 0 {
-		e.logger.Warn("no SIP gateways configured: every INVITE will be refused (see 'facility gateway')")
+		e.logger.Info("no SIP gateways configured: only phones that register can call (see 'facility gateway', 'phone add')")
 	}
 	cfg.Gateways = gws
-	s, err := sip.New(cfg, e.sipDeps())
+	live := &liveCalls{}
+	s, err := sip.New(cfg, e.sipDeps(live))
 	if err != nil {
 		return nil, err
 	}
+	live.srv.Store(s)
 	if err := s.Start(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// setLanguage applies serve's --lang: "choice" offers English (1) and Spanish (2) at the
+// start of each call; "en" or "es" plays every prompt in that language without asking.
+func setLanguage(cfg *sip.Config, lang string) error {
+	switch lang {
+	case "choice":
+		cfg.Lang, cfg.Languages = prompts.English, []prompts.Lang{prompts.English, prompts.Spanish}
+	case string(prompts.English), string(prompts.Spanish):
+		cfg.Lang, cfg.Languages = prompts.Lang(lang), nil
+	default:
+		return usageError("--lang must be choice, en or es")
+	}
+	return nil
 }

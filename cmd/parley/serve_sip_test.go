@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io/fs"
 	"math/rand/v2"
 	"net/netip"
@@ -14,11 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"parley.dev/parley"
 	"parley.dev/parley/media"
+	"parley.dev/parley/media/prompts"
 	"parley.dev/parley/media/tone"
 	"parley.dev/parley/media/wav"
 	"parley.dev/parley/policy"
-	"parley.dev/parley/sip"
 	"parley.dev/parley/sip/siptest"
 )
 
@@ -56,20 +58,30 @@ type serving struct {
 	cancel context.CancelFunc
 	done   chan int
 	stderr *syncBuffer
+	stdout *syncBuffer
 }
 
 // startServe runs serve with SIP on 127.0.0.1 toward trunk and waits until SIP listens.
-func startServe(t *testing.T, c *cli, trunk string) *serving {
+// The inmate is offered the language choice: tests press 1 (English) before the PIN.
+func startServe(t *testing.T, c *cli, trunk string, extra ...string) *serving {
+	t.Helper()
+	return startServeArgs(t, c, append([]string{"--trunk", trunk}, extra...)...)
+}
+
+// startServeArgs runs serve with SIP on 127.0.0.1 and the given flags and waits until SIP
+// listens.
+func startServeArgs(t *testing.T, c *cli, extra ...string) *serving {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, sipReady := make(chan string, 1), make(chan string, 1)
-	s := &serving{cancel: cancel, done: make(chan int, 1), stderr: &syncBuffer{}}
-	m := &Main{Stdout: &syncBuffer{}, Stderr: s.stderr, Stdin: strings.NewReader(""),
+	s := &serving{cancel: cancel, done: make(chan int, 1), stderr: &syncBuffer{}, stdout: &syncBuffer{}}
+	m := &Main{Stdout: s.stdout, Stderr: s.stderr, Stdin: strings.NewReader(""),
 		Getenv: func(k string) string { return c.env[k] }, Now: func() time.Time { return c.now },
 		Ready: ready, SIPReady: sipReady}
 	lo := 40000 + rand.IntN(400)*50
 	args := []string{"serve", "--data", c.data, "--keys", c.keys, "--http", "127.0.0.1:0",
-		"--sip", "127.0.0.1:0", "--trunk", trunk, "--rtp-ports", strconv.Itoa(lo) + "-" + strconv.Itoa(lo+48)}
+		"--sip", "127.0.0.1:0", "--rtp-ports", strconv.Itoa(lo) + "-" + strconv.Itoa(lo+48)}
+	args = append(args, extra...)
 	go func() { s.done <- m.Run(ctx, args) }()
 	t.Cleanup(func() { s.stop(t) })
 	for _, ch := range []chan string{ready, sipReady} {
@@ -208,7 +220,7 @@ func serveSIPCall(t *testing.T, privileged bool) {
 		t.Fatalf("call: %d %v\n%s", code, err, srv.stderr.String())
 	}
 	sipWaitFor(t, "the PIN prompt", func() bool { return siptest.LoudFrames(p.Media.Received()) >= 3 })
-	p.Media.SendDigits(sipPIN + "#" + sipDialed + "#")
+	p.Media.SendDigits("1" + sipPIN + "#" + sipDialed + "#")
 
 	var tc *siptest.TrunkCall
 	select {
@@ -305,7 +317,7 @@ func serveSIPCall(t *testing.T, privileged bool) {
 func TestServeSIPFlags(t *testing.T) {
 	cfg, err := sipConfig("127.0.0.1:5060", "sip:192.0.2.1:5060", "20000-29999", "192.0.2.7")
 	if err != nil || cfg.RTPPortMin != 20000 || cfg.RTPPortMax != 29999 || cfg.MediaIP.String() != "192.0.2.7" ||
-		cfg.Trunk != "sip:192.0.2.1:5060" || cfg.UDPAddr != "127.0.0.1:5060" {
+		cfg.Trunk != "sip:192.0.2.1:5060" || cfg.UDPAddr != "127.0.0.1:5060" || cfg.TCPAddr != "127.0.0.1:5060" {
 		t.Fatalf("sipConfig = %+v, %v", cfg, err)
 	}
 	for _, bad := range [][4]string{
@@ -325,15 +337,17 @@ func TestServeSIPFlags(t *testing.T) {
 	c := newCLI(t)
 	c.fail(2, "--trunk is required", "serve", "--sip", "127.0.0.1:0")
 	c.fail(2, "need --sip", "serve", "--trunk", "sip:192.0.2.1")
-	for in, want := range map[policy.Reason]string{
-		policy.ReasonPINInvalid: sip.ReasonInvalidPIN, policy.ReasonPINLocked: sip.ReasonInvalidPIN,
-		policy.ReasonNotAllowed: sip.ReasonNumberNotAllowed, policy.ReasonBlockedPrefix: sip.ReasonNumberBlocked,
-		policy.ReasonBlockedFacility: sip.ReasonNumberBlocked, policy.ReasonBlockedByCalledParty: sip.ReasonNumberBlocked,
-		policy.ReasonOutsideHours: sip.ReasonOutsideHours, policy.ReasonQuotaExceeded: sip.ReasonQuotaExceeded,
-		policy.ReasonLockdown: sip.ReasonLockdown, policy.ReasonTooSoon: "too_soon",
+	for in, want := range map[policy.Reason]prompts.ID{
+		policy.ReasonPINInvalid: prompts.InvalidPIN, policy.ReasonPINLocked: prompts.InvalidPIN,
+		policy.ReasonNotAllowed: prompts.NumberNotAllowed, policy.ReasonBlockedPrefix: prompts.NumberNotAllowed,
+		policy.ReasonBlockedFacility: prompts.NumberNotAllowed, policy.ReasonBlockedByCalledParty: prompts.NumberBlocked,
+		policy.ReasonOutsideHours: prompts.OutsideHours, policy.ReasonQuotaExceeded: prompts.QuotaExceeded,
+		policy.ReasonLockdown: prompts.Lockdown, policy.ReasonTooSoon: prompts.TooSoon,
+		policy.ReasonFacilityBusy: prompts.TooManyCalls, policy.ReasonInmateBusy: prompts.TooManyCalls,
+		policy.ReasonInvalidInput: prompts.CallRefused,
 	} {
-		if got := sipReason(in); got != want {
-			t.Errorf("sipReason(%q) = %q, want %q", in, got, want)
+		if got := sipPrompt(in); got != want {
+			t.Errorf("sipPrompt(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -352,7 +366,7 @@ func dialIn(t *testing.T, srv *serving, pin string) *siptest.Phone {
 		t.Fatalf("call: %d %v\n%s", code, err, srv.stderr.String())
 	}
 	sipWaitFor(t, "the PIN prompt", func() bool { return siptest.LoudFrames(p.Media.Received()) >= 3 })
-	p.Media.SendDigits(pin + "#" + sipDialed + "#")
+	p.Media.SendDigits("1" + pin + "#" + sipDialed + "#")
 	return p
 }
 
@@ -389,8 +403,15 @@ func TestServeSIPRefusals(t *testing.T) {
 	sipWaitClosed(t, "the trunk leg to end", tc.Ended())
 	sipWaitClosed(t, "the inmate leg to end", p.Ended())
 
+	if !heardPrompt(t, p.Media.Received(), prompts.NumberBlocked, prompts.English) {
+		t.Error("the inmate was not told the called party blocked the facility")
+	}
+
 	p = dialIn(t, srv, sipPIN)
 	sipWaitClosed(t, "the server to hang up on a blocked number", p.Ended())
+	if !heardPrompt(t, p.Media.Received(), prompts.NumberBlocked, prompts.English) {
+		t.Error("the blocked number's refusal prompt was not heard")
+	}
 	select {
 	case tc := <-trunk.Calls:
 		tc.Media.Close()
@@ -407,15 +428,151 @@ func TestServeSIPRefusals(t *testing.T) {
 	if len(calls) != 3 || len(got) != 3 {
 		t.Fatalf("calls %+v", calls)
 	}
-	if cv, ok := got["refused invalid_pin"]; !ok || cv.InmateID != "" {
+	if cv, ok := got["refused pin_invalid"]; !ok || cv.InmateID != "" {
 		t.Errorf("wrong PIN: %+v", calls)
 	}
 	if cv, ok := got["declined blocked by called party"]; !ok || cv.InmateID != "A1001" || cv.Recording != "none" {
 		t.Errorf("pressed 9: %+v", calls)
 	}
-	if cv, ok := got["refused number_blocked"]; !ok || cv.InmateID != "A1001" {
+	if cv, ok := got["refused blocked_by_called_party"]; !ok || cv.InmateID != "A1001" {
 		t.Errorf("blocked: %+v", calls)
 	}
 	wantDecision(t, "after 9", check(t, c, "--pin", sipPIN, "--number", sipDialed), false, "blocked_by_called_party", "")
+
+	// Staff see the self-block, and the audit log has it without the number in clear.
+	var bl blocksView
+	if err := json.Unmarshal([]byte(c.ok("block", "list", "--facility", "cnty", "--json")), &bl); err != nil {
+		t.Fatal(err)
+	}
+	if len(bl.SelfBlocks) != 1 || bl.SelfBlocks[0].Number != sipNumber || bl.SelfBlocks[0].Scope != "cnty" {
+		t.Errorf("block list self-blocks %+v", bl.SelfBlocks)
+	}
+	var events []parley.AuditEvent
+	raw := c.ok("audit", "list", "--limit", "1000", "--json")
+	if err := json.Unmarshal([]byte(raw), &events); err != nil {
+		t.Fatal(err)
+	}
+	var selfBlocks []parley.AuditEvent
+	for _, ev := range events {
+		if ev.Action == "selfblock.add" {
+			selfBlocks = append(selfBlocks, ev)
+		}
+	}
+	if len(selfBlocks) != 1 || !strings.Contains(selfBlocks[0].Object, "facility:cnty") ||
+		!strings.Contains(selfBlocks[0].Object, "number:#") || selfBlocks[0].Actor != "system:sip" {
+		t.Errorf("self-block audit events %+v", selfBlocks)
+	}
+	if strings.Contains(raw, strings.TrimPrefix(sipNumber, "+1")) {
+		t.Error("the audit log holds the number in clear")
+	}
 	c.ok("audit", "verify")
+}
+
+// TestServeSIPAttemptStored checks that a call is a stored record from its first moment:
+// while the inmate is still in the IVR (no PIN, no number) the record is there, so a crash
+// would not lose it, and hanging up leaves it dropped with the reason.
+func TestServeSIPAttemptStored(t *testing.T) {
+	c := newCLI(t)
+	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250")
+	c.ok("facility", "gateway", "--facility", "cnty", "--add", "127.0.0.1")
+	trunk, err := siptest.NewTrunk(netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(trunk.Close)
+	srv := startServe(t, c, trunk.URI())
+	p, err := siptest.NewPhone(netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), sipGuard)
+	defer cancel()
+	if code, err := p.Call(ctx, srv.sip, "pod-1", nil); err != nil || code != 200 {
+		t.Fatalf("call: %d %v\n%s", code, err, srv.stderr.String())
+	}
+	sipWaitFor(t, "the first prompt", func() bool { return siptest.LoudFrames(p.Media.Received()) >= 3 })
+	live := searchFacility(t, c, "cnty")
+	if len(live) != 1 || live[0].Status != "attempted" || live[0].Number != "" || live[0].InmateID != "" ||
+		live[0].DeviceID != "pod-1" {
+		t.Fatalf("record during the IVR: %+v", live)
+	}
+	if err := p.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sipWaitFor(t, "the final record", func() bool { return searchFacility(t, c, "cnty")[0].Status != "attempted" })
+	srv.stop(t)
+	final := searchFacility(t, c, "cnty")
+	if len(final) != 1 || final[0].ID != live[0].ID || final[0].Status != "dropped" ||
+		final[0].Reason != "inmate_hangup_before_connect" {
+		t.Fatalf("record after hang-up: %+v", final)
+	}
+}
+
+// TestServeSIPRestartEndsStaleCalls: a copy of the data taken while a call is in the IVR
+// is what a crash leaves; serve started on it ends that record as dropped, reason
+// server_restart, and leaves finished records alone.
+func TestServeSIPRestartEndsStaleCalls(t *testing.T) {
+	c := newCLI(t)
+	c.now = time.Now().UTC() // the restart's cutoff and the records' start share the wall clock
+	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250", "--gateway", "127.0.0.1")
+	trunk, err := siptest.NewTrunk(netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(trunk.Close)
+	srv := startServe(t, c, trunk.URI())
+	p, err := siptest.NewPhone(netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), sipGuard)
+	defer cancel()
+	if code, err := p.Call(ctx, srv.sip, "pod-1", nil); err != nil || code != 200 {
+		t.Fatalf("call: %d %v", code, err)
+	}
+	sipWaitFor(t, "the first prompt", func() bool { return siptest.LoudFrames(p.Media.Received()) >= 3 })
+	crashed := newCLI(t)
+	crashed.now = time.Now().UTC().Add(time.Second)
+	for from, to := range map[string]string{c.data: crashed.data, c.keys: crashed.keys} {
+		if err := os.RemoveAll(to); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.CopyFS(to, os.DirFS(from)); err != nil {
+			t.Fatal(err)
+		}
+		err := filepath.WalkDir(to, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				return os.Chmod(path, 0o700)
+			}
+			return os.Chmod(path, 0o600)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sipWaitFor(t, "the final record", func() bool { return searchFacility(t, c, "cnty")[0].Status != "attempted" })
+	srv.stop(t)
+	if got := searchFacility(t, crashed, "cnty"); len(got) != 1 || got[0].Status != "attempted" {
+		t.Fatalf("the copy: %+v", got)
+	}
+	again := startServe(t, crashed, trunk.URI())
+	again.stop(t)
+	got := searchFacility(t, crashed, "cnty")
+	if len(got) != 1 || got[0].Status != "dropped" || got[0].Reason != "server_restart" {
+		t.Fatalf("after the restart: %+v", got)
+	}
+	// The original, which ended properly, is untouched by a restart.
+	again = startServe(t, c, trunk.URI())
+	again.stop(t)
+	if got := searchFacility(t, c, "cnty"); len(got) != 1 || got[0].Reason != "inmate_hangup_before_connect" {
+		t.Fatalf("a finished record changed: %+v", got)
+	}
 }

@@ -2,87 +2,21 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"log/slog"
 	"net/netip"
-	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"parley.dev/parley"
 	"parley.dev/parley/callpolicy"
+	"parley.dev/parley/media/prompts"
 	"parley.dev/parley/policy"
 	"parley.dev/parley/sip"
 	"parley.dev/parley/vault"
 )
 
-// sipCalls adapts the store to the SIP server's call records. The server creates a record
-// when the call reaches the IVR, before the inmate and the number are known, and fills them
-// in later; the store requires a valid number at creation and never rewrites a record's
-// inmate or number (UpdateCall changes only the mutable fields). So a record without a
-// number is kept in memory and inserted, whole, at the first update that carries a valid
-// number (the policy decision, allowed or refused). An attempt that ends without one (hung
-// up in the IVR, digits that are not a number) is not stored: it is only logged.
-type sipCalls struct {
-	parley.CallService
-	log *slog.Logger
-
-	mu      sync.Mutex
-	pending map[string]bool // ids of records not yet in the store
-}
-
-func newSIPCalls(store parley.CallService, log *slog.Logger) *sipCalls {
-	return &sipCalls{CallService: store, log: log, pending: map[string]bool{}}
-}
-
-func (s *sipCalls) CreateCall(ctx context.Context, c *parley.CallRecord) error {
-	if c.Number.Valid() {
-		return s.CallService.CreateCall(ctx, c)
-	}
-	if c.ID == "" {
-		var b [16]byte
-		_, _ = rand.Read(b[:])
-		c.ID = hex.EncodeToString(b[:])
-	}
-	s.mu.Lock()
-	s.pending[c.ID] = true
-	s.mu.Unlock()
-	return nil
-}
-
-func (s *sipCalls) UpdateCall(ctx context.Context, c *parley.CallRecord) error {
-	s.mu.Lock()
-	pending := s.pending[c.ID]
-	s.mu.Unlock()
-	if !pending {
-		return s.CallService.UpdateCall(ctx, c)
-	}
-	final := c.Status != parley.CallAttempted && c.Status != parley.CallDialing && c.Status != parley.CallAccepted
-	if !c.Number.Valid() {
-		if final {
-			s.forget(c.ID)
-			s.log.Info("call attempt without a number not stored", "call", c.ID, "status", string(c.Status), "reason", c.Reason)
-		}
-		return nil
-	}
-	if err := s.CallService.CreateCall(ctx, c); err != nil {
-		if final {
-			s.forget(c.ID)
-		}
-		return err
-	}
-	s.forget(c.ID)
-	return nil
-}
-
-func (s *sipCalls) forget(id string) {
-	s.mu.Lock()
-	delete(s.pending, id)
-	s.mu.Unlock()
-}
-
-// sipPolicy answers the SIP server's call attempts with the call-policy service.
+// sipPolicy answers the SIP server's call attempts with the call-policy service. The
+// record keeps the policy's precise reason (pin_locked, blocked_prefix…); the inmate hears
+// the prompt for it (sipPrompt).
 type sipPolicy struct {
 	svc *callpolicy.Service
 	now func() time.Time
@@ -93,9 +27,11 @@ func (p sipPolicy) Authorize(ctx context.Context, a sip.Attempt) (sip.Decision, 
 	if err != nil {
 		return sip.Decision{}, err
 	}
-	out := sip.Decision{Allow: d.Allow, Reason: sipReason(d.Reason), InmateID: ref.ID, InmateName: ref.Name}
+	out := sip.Decision{Allow: d.Allow, InmateID: ref.ID, InmateName: ref.Name}
 	if d.Allow {
 		out.MaxDuration = d.MaxDuration
+	} else {
+		out.Reason, out.Prompt = string(d.Reason), sipPrompt(d.Reason)
 	}
 	if n, ok := p.svc.Number(a.Dialed); ok {
 		out.Number = n
@@ -103,17 +39,39 @@ func (p sipPolicy) Authorize(ctx context.Context, a sip.Attempt) (sip.Decision, 
 	return out, nil
 }
 
-// sipReason maps a policy reason to the reason the SIP server picks its refusal prompt by.
-func sipReason(r policy.Reason) string {
-	switch {
-	case r == policy.ReasonPINInvalid, r == policy.ReasonPINLocked:
-		return sip.ReasonInvalidPIN
-	case r == policy.ReasonNotAllowed:
-		return sip.ReasonNumberNotAllowed
-	case strings.HasPrefix(string(r), "blocked_"):
-		return sip.ReasonNumberBlocked
+// sipPrompt is the prompt an inmate hears for a policy refusal.
+func sipPrompt(r policy.Reason) prompts.ID {
+	switch r {
+	case policy.ReasonPINInvalid, policy.ReasonPINLocked:
+		return prompts.InvalidPIN
+	case policy.ReasonNotAllowed, policy.ReasonBlockedFacility, policy.ReasonBlockedPrefix:
+		return prompts.NumberNotAllowed
+	case policy.ReasonBlockedByCalledParty:
+		return prompts.NumberBlocked
+	case policy.ReasonOutsideHours:
+		return prompts.OutsideHours
+	case policy.ReasonQuotaExceeded:
+		return prompts.QuotaExceeded
+	case policy.ReasonLockdown:
+		return prompts.Lockdown
+	case policy.ReasonTooSoon:
+		return prompts.TooSoon
+	case policy.ReasonInmateBusy, policy.ReasonFacilityBusy:
+		return prompts.TooManyCalls
 	}
-	return string(r) // outside_hours, quota_exceeded, lockdown match sip's; others get the generic prompt
+	return prompts.CallRefused
+}
+
+// liveCalls gives the call policy the SIP server's counts of calls in progress. The
+// server is set once it exists (the policy is built before it); until then nothing is live.
+type liveCalls struct{ srv atomic.Pointer[sip.Server] }
+
+func (l *liveCalls) ActiveCalls(facilityID, inmateID string) (facility, inmate int) {
+	s := l.srv.Load()
+	if s == nil {
+		return 0, 0
+	}
+	return s.LiveCalls(facilityID, inmateID)
 }
 
 // sipRecorder hands out vault recorders. A "do not record" verdict returns a nil interface,
@@ -128,20 +86,57 @@ func (r sipRecorder) Record(ctx context.Context, callID string, p parley.CallPar
 	return rec, verdict, err
 }
 
-// sipBlocks stores a called party's "9": a self-block scoped to the calling facility.
+// sipBlocks stores a called party's "9": a self-block scoped to the calling facility, and
+// an audit event naming the number only by its keyed digest (numberObject), so staff can
+// see who asked not to be called, and when, without the log holding the number.
 type sipBlocks struct {
 	store interface {
 		AddSelfBlock(ctx context.Context, b *parley.SelfBlock) error
 	}
-	now func() time.Time
+	audit interface {
+		Audit(ctx context.Context, e parley.AuditEvent) error
+	}
+	numberObject func(parley.Number) string
+	now          func() time.Time
 }
 
-func (b sipBlocks) Block(ctx context.Context, facilityID string, n parley.Number, _ string) error {
+// selfBlockActor is the audit actor of a called party's self-block: the SIP server, acting
+// on the key the called party pressed.
+const selfBlockActor = "system:sip"
+
+func (b sipBlocks) Block(ctx context.Context, facilityID string, n parley.Number, callID string) error {
+	if err := b.audit.Audit(ctx, parley.AuditEvent{Actor: selfBlockActor, Action: "selfblock.add",
+		Object: "facility:" + facilityID + " " + b.numberObject(n), Outcome: parley.OutcomeOK,
+		Detail: "called party pressed 9 on call " + callID}); err != nil {
+		return err
+	}
 	err := b.store.AddSelfBlock(ctx, &parley.SelfBlock{Number: n, FacilityID: facilityID, AddedAt: b.now()})
 	if parley.IsKind(err, parley.KindConflict) { // already blocked: the wish is already honoured
 		return nil
 	}
 	return err
+}
+
+// sipRealm is the digest realm of serve's SIP server; 'phone add' hashes passwords for it.
+const sipRealm = "parley"
+
+// sipPhones finds registering phones in the store for the SIP server.
+type sipPhones struct {
+	store interface {
+		FindPhone(ctx context.Context, username string) (*parley.SIPPhone, error)
+	}
+	realm string
+}
+
+func (p sipPhones) FindPhone(ctx context.Context, username string) (sip.Phone, error) {
+	ph, err := p.store.FindPhone(ctx, username)
+	if err != nil {
+		return sip.Phone{}, err
+	}
+	if ph.Realm != p.realm { // its hashes cannot match this server's challenges
+		return sip.Phone{}, parley.Errorf("sipPhones.FindPhone", parley.KindForbidden, "phone registered for another realm")
+	}
+	return sip.Phone{FacilityID: ph.FacilityID, DeviceID: ph.Username, HA1: ph.HA1, HA1SHA256: ph.HA1SHA256}, nil
 }
 
 // sipGateways returns every facility's trusted SIP gateways.
@@ -162,13 +157,15 @@ func (e *env) sipGateways(ctx context.Context) (map[netip.Addr]string, error) {
 	return out, nil
 }
 
-// sipDeps wires the SIP server to this environment's store, policy, vault and blocks.
-func (e *env) sipDeps() sip.Deps {
+// sipDeps wires the SIP server to this environment's store, policy, vault and blocks;
+// live must be given the server once it exists.
+func (e *env) sipDeps(live *liveCalls) sip.Deps {
 	return sip.Deps{
-		Calls:    newSIPCalls(e.store, e.logger),
-		Policy:   sipPolicy{svc: &callpolicy.Service{Store: e.db, Logger: e.logger}, now: e.now},
+		Calls:    e.store,
+		Policy:   sipPolicy{svc: &callpolicy.Service{Store: e.db, Active: live, Logger: e.logger}, now: e.now},
 		Recorder: sipRecorder{e.vault},
-		Blocks:   sipBlocks{store: e.db, now: e.now},
+		Blocks:   sipBlocks{store: e.db, audit: e.audit, numberObject: e.numberObject, now: e.now},
+		Phones:   sipPhones{store: e.store, realm: sipRealm},
 		Logger:   e.logger,
 	}
 }

@@ -22,6 +22,9 @@ var (
 	breachBars    = []string{"ARDC-6290417"}
 	breachKeys    = []string{"legacy-7f3c9e-import-key"}
 	breachPINs    = []string{"90817263"}
+	// A phone's digest hashes (secrets) and a number filled in after the call started.
+	breachHA1    = []string{"5e1a9c0d7b3f2468ace013579bdf2468", "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0"}
+	breachLateNo = "+13125550993"
 	// breachFacility is stored in clear: finding it proves the dump is real.
 	breachFacility = "Breach Control County Jail"
 )
@@ -60,6 +63,8 @@ func RunBreach(t *testing.T, open Opener, dump Dumper) {
 	needles = append(needles, breachKeys...)
 	needles = append(needles, breachPINs...)
 	needles = append(needles, breachTOTP)
+	needles = append(needles, breachHA1...)
+	needles = append(needles, numberForms(breachLateNo)...)
 	if !bytes.Contains(data, []byte(breachFacility)) {
 		t.Fatalf("the dump (%d bytes) does not contain the facility name stored in clear; it is not a real dump", len(data))
 	}
@@ -136,6 +141,14 @@ func seedBreach(t *testing.T, s parley.Store) {
 	seedBreachContacts(t, s, f.ID)
 	seedBreachStaff(t, s, f.ID)
 	seedBreachPublic(t, s)
+	ok(t, "phone", s.AddPhone(ctx(t), &parley.SIPPhone{Username: "pod-b-2", FacilityID: f.ID, Realm: "parley",
+		HA1: breachHA1[0], HA1SHA256: breachHA1[1]}))
+	late := &parley.CallRecord{FacilityID: f.ID, DeviceID: "pod-b-2", StartedAt: base, Status: parley.CallAttempted,
+		Recording: parley.RecordingNone, Source: "sip"}
+	ok(t, "attempt", s.CreateCall(ctx(t), late))
+	late.InmateID, late.InmateName, late.Number = breachInmates[0], breachNames[0], parley.Number(breachLateNo)
+	late.Status = parley.CallRefused
+	ok(t, "parties later", s.UpdateCall(ctx(t), late))
 	for _, probe := range []func() error{
 		func() error {
 			_, err := s.FindCalls(ctx(t), parley.CallFilter{Number: parley.Number(breachNumbers[1])})

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -72,7 +73,9 @@ func testCallInvalid(t *testing.T, s parley.Store) {
 	mustFacility(t, s, "f1")
 	for i, mod := range []func(c *parley.CallRecord){
 		func(c *parley.CallRecord) { c.Number = "5551110000" },
-		func(c *parley.CallRecord) { c.Number = "" },
+		func(c *parley.CallRecord) { c.InmateName = strings.Repeat("n", 201) },
+		func(c *parley.CallRecord) { c.ChargeCents = -1 },
+		func(c *parley.CallRecord) { c.PayingAccount = strings.Repeat("a", 129) },
 		func(c *parley.CallRecord) { c.FacilityID = "" },
 		func(c *parley.CallRecord) { c.InmateID = "bad id" },
 		func(c *parley.CallRecord) { c.DeviceID = "bad/device" },
@@ -248,4 +251,120 @@ func testMarkCallsPrivileged(t *testing.T, s parley.Store) {
 	}
 	_, err = s.MarkCallsPrivileged(ctx(t), "nope")
 	wantKind(t, "bad number", err, parley.KindInvalid)
+}
+
+// testCallPartiesLater checks the life of a live call's record: stored at once without
+// inmate or number, its parties filled in by a later update (sealed and indexed, so
+// searches find it), and never changed after that.
+func testCallPartiesLater(t *testing.T, s parley.Store) {
+	mustFacility(t, s, "f1")
+	c := &parley.CallRecord{FacilityID: "f1", DeviceID: "pod-1", StartedAt: base, Status: parley.CallAttempted,
+		Recording: parley.RecordingNone, Source: "sip"}
+	ok(t, "create without parties", s.CreateCall(ctx(t), c))
+	got, err := s.FindCall(ctx(t), c.ID)
+	ok(t, "find", err)
+	if got.Number != "" || got.InmateID != "" || got.Status != parley.CallAttempted {
+		t.Fatalf("attempt round trip: %+v", got)
+	}
+	byFacility, err := s.FindCalls(ctx(t), parley.CallFilter{FacilityID: "f1"})
+	ok(t, "find by facility", err)
+	equal(t, "attempt listed", ids(byFacility), []string{c.ID})
+
+	// A status-only update keeps it anonymous.
+	c.Status = parley.CallAttempted
+	ok(t, "update without parties", s.UpdateCall(ctx(t), c))
+
+	n := parley.Number("+15556660001")
+	c.InmateID, c.InmateName, c.Number = "B-7", "Seven", n
+	c.Status, c.Reason = parley.CallDialing, ""
+	ok(t, "fill in parties", s.UpdateCall(ctx(t), c))
+	got, err = s.FindCall(ctx(t), c.ID)
+	ok(t, "find filled", err)
+	if got.InmateID != "B-7" || got.InmateName != "Seven" || got.Number != n || got.Status != parley.CallDialing {
+		t.Fatalf("parties not filled in: %+v", got)
+	}
+	byNumber, err := s.FindCalls(ctx(t), parley.CallFilter{Number: n})
+	ok(t, "find by number", err)
+	equal(t, "found by number", ids(byNumber), []string{c.ID})
+	byInmate, err := s.FindCalls(ctx(t), parley.CallFilter{FacilityID: "f1", InmateID: "B-7"})
+	ok(t, "find by inmate", err)
+	equal(t, "found by inmate", ids(byInmate), []string{c.ID})
+
+	// Once set, the parties never change.
+	c.InmateID, c.InmateName, c.Number = "B-8", "Eight", "+15556660002"
+	c.Status, c.Duration, c.ChargeCents, c.CreditReason, c.PayingAccount = parley.CallCompleted, time.Minute, 21, "dropped call", "acct-9"
+	ok(t, "update after parties", s.UpdateCall(ctx(t), c))
+	got, err = s.FindCall(ctx(t), c.ID)
+	ok(t, "find final", err)
+	if got.InmateID != "B-7" || got.InmateName != "Seven" || got.Number != n {
+		t.Fatalf("parties changed after being set: %+v", got)
+	}
+	if got.Status != parley.CallCompleted || got.Duration != time.Minute || got.ChargeCents != 21 ||
+		got.CreditReason != "dropped call" || got.PayingAccount != "acct-9" {
+		t.Fatalf("mutable fields not updated: %+v", got)
+	}
+	other, err := s.FindCalls(ctx(t), parley.CallFilter{Number: "+15556660002"})
+	ok(t, "find other number", err)
+	if len(other) != 0 {
+		t.Fatal("a later number was indexed")
+	}
+
+	// A refused attempt with only a number (bad PIN) keeps it, and bad parties are refused
+	// without writing anything.
+	r := &parley.CallRecord{FacilityID: "f1", StartedAt: base, Status: parley.CallAttempted, Recording: parley.RecordingNone}
+	ok(t, "create second", s.CreateCall(ctx(t), r))
+	bad := *r
+	bad.Number, bad.Status = "5556660003", parley.CallRefused
+	wantKind(t, "bad number", s.UpdateCall(ctx(t), &bad), parley.KindInvalid)
+	bad.Number, bad.InmateID = "", "bad id"
+	wantKind(t, "bad inmate", s.UpdateCall(ctx(t), &bad), parley.KindInvalid)
+	got, err = s.FindCall(ctx(t), r.ID)
+	ok(t, "find second", err)
+	if got.Status != parley.CallAttempted || got.Number != "" || got.InmateID != "" {
+		t.Fatalf("a refused update wrote something: %+v", got)
+	}
+	r.Number, r.Status, r.Reason = "+15556660003", parley.CallRefused, "invalid_pin"
+	ok(t, "number only", s.UpdateCall(ctx(t), r))
+	got, err = s.FindCall(ctx(t), r.ID)
+	ok(t, "find number only", err)
+	if got.Number != r.Number || got.InmateID != "" || got.Reason != "invalid_pin" {
+		t.Fatalf("number-only parties: %+v", got)
+	}
+}
+
+// testDropStaleCalls: records a crash left unfinished are ended as dropped; finished ones
+// and those started after the cutoff are left alone.
+func testDropStaleCalls(t *testing.T, s parley.Store) {
+	mustFacility(t, s, "f1")
+	mk := func(status parley.CallStatus, at time.Time) *parley.CallRecord {
+		c := call("f1", "A", "+15558880000", at)
+		c.Status = status
+		return mustCall(t, s, c)
+	}
+	stale := []*parley.CallRecord{mk(parley.CallAttempted, base), mk(parley.CallDialing, base), mk(parley.CallAccepted, base)}
+	done := mk(parley.CallCompleted, base)
+	live := mk(parley.CallAccepted, base.Add(2*time.Hour))
+	n, err := s.DropStaleCalls(ctx(t), base.Add(time.Hour), "server_restart")
+	ok(t, "drop", err)
+	if n != 3 {
+		t.Fatalf("dropped %d, want 3", n)
+	}
+	for _, c := range stale {
+		got, err := s.FindCall(ctx(t), c.ID)
+		ok(t, "find", err)
+		if got.Status != parley.CallDropped || got.Reason != "server_restart" {
+			t.Fatalf("stale call now %s %q", got.Status, got.Reason)
+		}
+	}
+	for _, c := range []*parley.CallRecord{done, live} {
+		got, err := s.FindCall(ctx(t), c.ID)
+		ok(t, "find", err)
+		if got.Status != c.Status {
+			t.Fatalf("call %s changed to %s", c.Status, got.Status)
+		}
+	}
+	_, err = s.DropStaleCalls(ctx(t), time.Time{}, "x")
+	wantKind(t, "no cutoff", err, parley.KindInvalid)
+	_, err = s.DropStaleCalls(ctx(t), base, "")
+	wantKind(t, "no reason", err, parley.KindInvalid)
 }

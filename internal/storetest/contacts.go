@@ -112,6 +112,20 @@ func testSelfBlocks(t *testing.T, s parley.Store) {
 	got, err = s.FindSelfBlocks(ctx(t), n)
 	ok(t, "find after", err)
 	equal(t, "after", len(got), 1)
+
+	// Staff see the blocks that apply to their facility: its own and the global ones.
+	m := parley.Number("+15557770003")
+	ok(t, "global", s.AddSelfBlock(ctx(t), &parley.SelfBlock{Number: m, AddedAt: base.Add(time.Hour)}))
+	ok(t, "other facility", s.AddSelfBlock(ctx(t), &parley.SelfBlock{Number: m, FacilityID: "f2", AddedAt: base.Add(2 * time.Hour)}))
+	list, err := s.ListSelfBlocks(ctx(t), "f1")
+	ok(t, "list", err)
+	equal(t, "list f1", list, []*parley.SelfBlock{{Number: m, AddedAt: us(base.Add(time.Hour))},
+		{Number: n, FacilityID: "f1", AddedAt: us(base)}})
+	list, err = s.ListSelfBlocks(ctx(t), "f3")
+	ok(t, "list f3", err)
+	equal(t, "list f3", list, []*parley.SelfBlock{{Number: m, AddedAt: us(base.Add(time.Hour))}})
+	_, err = s.ListSelfBlocks(ctx(t), "")
+	wantKind(t, "no facility", err, parley.KindInvalid)
 }
 
 func testInmatePIN(t *testing.T, s parley.Store) {
@@ -212,6 +226,10 @@ func testCallUsage(t *testing.T, s parley.Store) {
 		r.Duration = c.d
 		mustCall(t, s, r)
 	}
+	// A refused attempt after the last call neither adds time nor moves the last end.
+	refused := call("f1", "A-1", "+15554440009", month.Add(72*time.Hour))
+	refused.Duration, refused.Status, refused.Reason = 0, parley.CallRefused, "not_allowed"
+	mustCall(t, s, refused)
 	u, err := s.InmateCallUsage(ctx(t), "f1", "A-1", month, next, month.Add(-24*time.Hour))
 	ok(t, "usage", err)
 	equal(t, "usage", u, parley.CallUsage{Used: 15 * time.Minute, LastEnd: month.Add(48*time.Hour + 5*time.Minute)})

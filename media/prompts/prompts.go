@@ -57,6 +57,11 @@ const (
 	NumberBlocked    ID = "number_blocked"     // refusal: the called party blocked the facility
 	CallRefused      ID = "call_refused"       // the called party refused
 	Goodbye          ID = "goodbye"
+	// Refusals added with billing and the remaining policy checks.
+	InsufficientFunds ID = "insufficient_funds" // refusal: the account cannot pay for a minute
+	TechnicalProblem  ID = "technical_problem"  // refusal: a system fault (billing unavailable)
+	TooSoon           ID = "too_soon"           // refusal: minimum gap between calls
+	TooManyCalls      ID = "too_many_calls"     // refusal: concurrent-call limit
 )
 
 // FrameSize is the size of a prompt frame: 20 ms of μ-law at 8 kHz.

@@ -13,7 +13,7 @@ import (
 
 var allIDs = []ID{Welcome, EnterPIN, EnterNumber, Monitored, Private, AcceptMenu, OneMinute,
 	InvalidPIN, NumberNotAllowed, OutsideHours, QuotaExceeded, Lockdown, NumberBlocked,
-	CallRefused, Goodbye}
+	CallRefused, Goodbye, InsufficientFunds, TechnicalProblem, TooSoon, TooManyCalls}
 
 // TestEveryPromptPlays decodes every prompt in both languages: whole 20 ms frames, audible
 // speech (not silence, not clipped noise), and a silent tail.

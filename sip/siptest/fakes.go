@@ -117,6 +117,24 @@ func (s *Calls) MarkCallsPrivileged(_ context.Context, n parley.Number) (int, er
 	return k, nil
 }
 
+// DropStaleCalls implements parley.CallService.
+func (s *Calls) DropStaleCalls(_ context.Context, before time.Time, reason string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := 0
+	for id, c := range s.records {
+		switch c.Status {
+		case parley.CallAttempted, parley.CallDialing, parley.CallAccepted:
+			if c.StartedAt.Before(before) {
+				c.Status, c.Reason = parley.CallDropped, reason
+				s.history[id] = append(s.history[id], c.Status)
+				k++
+			}
+		}
+	}
+	return k, nil
+}
+
 // All returns copies of every record, oldest first, with their status histories.
 func (s *Calls) All() ([]parley.CallRecord, [][]parley.CallStatus) {
 	s.mu.Lock()
@@ -263,23 +281,39 @@ var PromptFreq = map[prompts.ID]float64{
 	prompts.Private: 1100, prompts.AcceptMenu: 900, prompts.InvalidPIN: 1000,
 	prompts.CallRefused: 800, prompts.NumberBlocked: 850, prompts.Goodbye: 450,
 	prompts.NumberNotAllowed: 1050, prompts.OneMinute: 1200,
+	prompts.InsufficientFunds: 1150, prompts.TechnicalProblem: 1250, prompts.TooSoon: 1300,
+	prompts.TooManyCalls: 1350, prompts.Welcome: 650, prompts.OutsideHours: 750,
+	prompts.QuotaExceeded: 950, prompts.Lockdown: 1000 + 75,
 }
 
-// TonePrompts plays each prompt as a pure tone (PromptFreq, 350 Hz for the others) of
-// Length (400 ms when zero), so tests are fast and can tell prompts apart.
+// SpanishOffset is added to a prompt's tone in Spanish, so tests can tell languages apart.
+const SpanishOffset = 1600
+
+// PromptTone is the tone of a prompt in a language under TonePrompts.
+func PromptTone(id prompts.ID, lang prompts.Lang) float64 {
+	f, ok := PromptFreq[id]
+	if !ok {
+		f = 350
+	}
+	if lang == prompts.Spanish {
+		f += SpanishOffset
+	}
+	return f
+}
+
+// TonePrompts plays each prompt as a pure tone (PromptTone: PromptFreq, 350 Hz for the
+// others, SpanishOffset higher in Spanish) of Length (400 ms when zero), so tests are
+// fast and can tell prompts and their languages apart.
 type TonePrompts struct {
 	Length time.Duration
 }
 
 // Prompt implements sip.Prompts.
-func (p TonePrompts) Prompt(id prompts.ID, _ prompts.Lang) ([][]byte, error) {
+func (p TonePrompts) Prompt(id prompts.ID, lang prompts.Lang) ([][]byte, error) {
 	if strings.TrimSpace(string(id)) == "" {
 		return nil, parley.Errorf("siptest.Prompt", parley.KindNotFound, "no prompt")
 	}
-	f, ok := PromptFreq[id]
-	if !ok {
-		f = 350
-	}
+	f := PromptTone(id, lang)
 	l := p.Length
 	if l == 0 {
 		l = 400 * time.Millisecond

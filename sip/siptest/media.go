@@ -1,6 +1,8 @@
 package siptest
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
@@ -265,4 +267,43 @@ func (m *Media) readLoop() {
 		}
 		m.mu.Unlock()
 	}
+}
+
+// HeardPrompt reports whether pcm (what a peer received) holds the prompt's audio: three
+// of its loudest 20 ms frames, sample for sample. Prompts are sent to a PCMU leg without
+// transcoding, so a peer that decodes μ-law hears exactly the prompt's samples; two
+// prompts (or two languages of one) never share such frames.
+func HeardPrompt(pcm []int16, frames [][]byte) bool {
+	type loud struct {
+		i   int
+		rms float64
+	}
+	var louds []loud
+	dec := make([][]int16, len(frames))
+	for i, f := range frames {
+		dec[i] = make([]int16, len(f))
+		g711.UlawDecode(dec[i], f)
+		if r := tone.RMS(dec[i]); r > 1000 {
+			louds = append(louds, loud{i, r})
+		}
+	}
+	if len(louds) < 3 {
+		return false
+	}
+	picks := []int{louds[len(louds)/4].i, louds[len(louds)/2].i, louds[3*len(louds)/4].i}
+	hay := pcmBytes(pcm)
+	for _, i := range picks {
+		if !bytes.Contains(hay, pcmBytes(dec[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+func pcmBytes(pcm []int16) []byte {
+	b := make([]byte, 2*len(pcm))
+	for i, s := range pcm {
+		binary.LittleEndian.PutUint16(b[2*i:], uint16(s))
+	}
+	return b
 }

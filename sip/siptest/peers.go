@@ -130,6 +130,9 @@ type Phone struct {
 	Law     g711.Law // law offered first (PCMU when zero)
 	// Username and Password, when set, answer digest challenges to INVITE (401 or 407).
 	Username, Password string
+	// Transport is "tcp" to send the INVITE over TCP (UDP when empty); server is then the
+	// server's TCP address.
+	Transport string
 
 	mu   sync.Mutex
 	sess *sipgo.DialogClientSession
@@ -171,7 +174,12 @@ func (p *Phone) Call(ctx context.Context, server netip.AddrPort, device string, 
 		}
 		body = OfferSDP(p.Media.Addr(), formats, 20)
 	}
-	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "parley", Host: server.Addr().String(), Port: int(server.Port())})
+	uri := sip.Uri{Scheme: "sip", User: "parley", Host: server.Addr().String(), Port: int(server.Port())}
+	if p.Transport != "" {
+		uri.UriParams = sip.NewParams()
+		uri.UriParams.Add("transport", p.Transport)
+	}
+	req := sip.NewRequest(sip.INVITE, uri)
 	req.SetBody(body)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: device, Host: p.ep.addr.Addr().String()}}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"parley.dev/parley/sip/siptest"
+)
+
+const (
+	phoneUser     = "pod-b-phone-3"
+	phonePassword = "Tr0ub4dor&3-horse"
+)
+
+// TestPhoneCommands: add, list and remove registering phones, and their bad input.
+func TestPhoneCommands(t *testing.T) {
+	c := newCLI(t)
+	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250")
+	c.ok("phone", "add", "--facility", "cnty", "--user", phoneUser, "--password", phonePassword)
+	c.fail(1, "already exists", "phone", "add", "--facility", "cnty", "--user", phoneUser, "--password", phonePassword+"x")
+	c.fail(2, "at least 10 characters", "phone", "add", "--facility", "cnty", "--user", "p2", "--password", "short")
+	c.fail(2, "--user must be", "phone", "add", "--facility", "cnty", "--user", "bad user", "--password", phonePassword)
+	c.fail(2, "-password", "phone", "add", "--facility", "cnty", "--user", "p2")
+	c.fail(1, "not found", "phone", "add", "--facility", "nowhere", "--user", "p2", "--password", phonePassword)
+
+	var list []phoneView
+	out := c.ok("phone", "list", "--json")
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].User != phoneUser || list[0].Facility != "cnty" || list[0].Realm != "parley" {
+		t.Fatalf("phone list: %s", out)
+	}
+	// Neither the password nor anything derived from it is shown or stored in clear.
+	if strings.Contains(out, phonePassword) || strings.Contains(c.ok("phone", "list"), phonePassword) {
+		t.Fatal("phone list shows the password")
+	}
+	assertNotOnDisk(t, c.data, phonePassword)
+
+	c.ok("phone", "remove", "--user", phoneUser)
+	c.fail(1, "not found", "phone", "remove", "--user", phoneUser)
+	if out := c.ok("phone", "list", "--json"); strings.TrimSpace(out) != "[]" {
+		t.Fatalf("after remove: %s", out)
+	}
+	audit := c.ok("audit", "list", "--json")
+	for _, action := range []string{"phone.add", "phone.remove"} {
+		if !strings.Contains(audit, action) {
+			t.Errorf("no %s audit event", action)
+		}
+	}
+}
+
+// assertNotOnDisk fails if any file under dir contains secret.
+func assertNotOnDisk(t *testing.T, dir, secret string) {
+	t.Helper()
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(b), secret) {
+			t.Errorf("%s holds the secret", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServeSIPRegisteredPhone: a phone added by the CLI registers to serve with digest
+// authentication and places a call through it; a wrong password and a removed phone are
+// refused.
+func TestServeSIPRegisteredPhone(t *testing.T) {
+	c := newCLI(t)
+	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250")
+	c.ok("inmate", "add", "--facility", "cnty", "--id", "A1001", "--name", "Marisol Quintanilla", "--pin", sipPIN)
+	c.ok("facility", "rules", "--facility", "cnty", "--hours", "daily 00:00-24:00", "--max-call", "15m")
+	c.ok("contact", "allow", "--facility", "cnty", "--inmate", "A1001", "--number", sipDialed)
+	c.ok("phone", "add", "--facility", "cnty", "--user", phoneUser, "--password", phonePassword)
+	trunk, err := siptest.NewTrunk(netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(trunk.Close)
+	srv := startServe(t, c, trunk.URI()) // no gateway: only registered phones may call
+
+	p, err := siptest.NewPhone(netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), sipGuard)
+	defer cancel()
+	res, err := p.Register(ctx, srv.sip, phoneUser, "not-the-password", 300)
+	if err != nil || res.StatusCode == 200 {
+		t.Fatalf("REGISTER with a wrong password: %v %v", res, err)
+	}
+	res, err = p.Register(ctx, srv.sip, phoneUser, phonePassword, 300)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("REGISTER: %v %v\n%s", res, err, srv.stderr.String())
+	}
+	p.Username, p.Password = phoneUser, phonePassword
+	if code, err := p.Call(ctx, srv.sip, phoneUser, nil); err != nil || code != 200 {
+		t.Fatalf("call: %d %v\n%s", code, err, srv.stderr.String())
+	}
+	sipWaitFor(t, "the PIN prompt", func() bool { return siptest.LoudFrames(p.Media.Received()) >= 3 })
+	p.Media.SendDigits("1" + sipPIN + "#" + sipDialed + "#")
+	tc := answerTrunk(t, srv, trunk, "1")
+	p.Media.SetTone(sipToneIn)
+	tc.Media.SetTone(sipToneOut)
+	sipWaitFor(t, "both sides to hear each other", func() bool {
+		return siptest.ToneFrames(p.Media.Received(), sipToneOut) >= sipHeardMany &&
+			siptest.ToneFrames(tc.Media.Received(), sipToneIn) >= sipHeardMany
+	})
+	if err := p.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sipWaitClosed(t, "the trunk leg to end", tc.Ended())
+
+	// A removed phone can no longer call (the store is read at each challenge).
+	c.ok("phone", "remove", "--user", phoneUser)
+	p2, err := siptest.NewPhone(netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p2.Close)
+	p2.Username, p2.Password = phoneUser, phonePassword
+	if code, err := p2.Call(ctx, srv.sip, phoneUser, nil); err == nil && code == 200 {
+		t.Fatal("a removed phone placed a call")
+	}
+	srv.stop(t)
+	if strings.Contains(srv.stderr.String(), phonePassword) {
+		t.Error("serve logged the password")
+	}
+
+	calls := searchNumber(t, c, sipNumber)
+	if len(calls) != 1 || calls[0].Status != "completed" || calls[0].DeviceID != phoneUser || calls[0].FacilityID != "cnty" {
+		t.Fatalf("calls %+v", calls)
+	}
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"parley.dev/parley"
+	"parley.dev/parley/pin"
+	"parley.dev/parley/policy"
+	"parley.dev/parley/sip"
+	"parley.dev/parley/sip/siptest"
+)
+
+// The demo's seed: made-up people and numbers (555-01xx is reserved for fiction).
+const (
+	demoFacility   = "demo"
+	demoInmate     = "D-1001"
+	demoPIN        = "246810"
+	demoAllowed    = "+12025550142"
+	demoPrivileged = "+12025550199"
+	demoPhoneUser  = "demo-phone"
+	demoPhonePass  = "demo-password-1"
+	demoToneHz     = 440.0 // what the built-in called party plays once it has accepted
+)
+
+// seedDemo stores the demo facility, its rules, an inmate with a PIN, an allowed and a
+// privileged number and a phone, each only if it is not there yet: running the demo
+// again seeds nothing twice. It returns what it added.
+func (e *env) seedDemo(ctx context.Context) ([]string, error) {
+	var added []string
+	audit := func(action, object string) error {
+		return e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: action,
+			Object: object, Outcome: parley.OutcomeOK, Detail: "serve --demo"})
+	}
+	missing := func(err error) (bool, error) {
+		if parley.IsKind(err, parley.KindNotFound) {
+			return true, nil
+		}
+		return false, err
+	}
+
+	_, err := e.store.FindFacility(ctx, demoFacility)
+	if add, err := missing(err); err != nil {
+		return nil, err
+	} else if add {
+		f := &parley.Facility{ID: demoFacility, Name: "Demo County Jail", Type: parley.FacilityJail, ADP: 100, Timezone: "UTC"}
+		if err := audit("facility.add", "facility:"+demoFacility); err != nil {
+			return nil, err
+		}
+		if err := e.store.CreateFacility(ctx, f); err != nil {
+			return nil, err
+		}
+		added = append(added, "facility "+demoFacility)
+	}
+
+	_, err = e.db.CallRules(ctx, demoFacility)
+	if add, err := missing(err); err != nil {
+		return nil, err
+	} else if add {
+		hours, err := parseHours("daily 00:00-24:00")
+		if err != nil {
+			return nil, err
+		}
+		r := policy.Rules{FacilityID: demoFacility, Timezone: "UTC", Hours: hours, MaxCallLength: 15 * time.Minute}
+		if err := audit("facility.rules", "facility:"+demoFacility); err != nil {
+			return nil, err
+		}
+		if err := e.db.SetCallRules(ctx, r); err != nil {
+			return nil, err
+		}
+		added = append(added, "call rules")
+	}
+
+	_, err = e.store.FindInmate(ctx, demoFacility, demoInmate)
+	if add, err := missing(err); err != nil {
+		return nil, err
+	} else if add {
+		hash, err := pin.Hash(demoPIN)
+		if err != nil {
+			return nil, err
+		}
+		if err := audit("inmate.add", "facility:"+demoFacility); err != nil {
+			return nil, err
+		}
+		in := &parley.Inmate{FacilityID: demoFacility, ID: demoInmate, Name: "Demo Inmate", PINHash: hash}
+		if err := e.store.CreateInmateWithPIN(ctx, in, demoPIN); err != nil {
+			return nil, err
+		}
+		added = append(added, "inmate "+demoInmate)
+	}
+
+	for _, n := range []parley.Number{demoAllowed, demoPrivileged} {
+		err := e.store.AddAllowedNumber(ctx, &parley.AllowedNumber{FacilityID: demoFacility, InmateID: demoInmate,
+			Number: n, AddedAt: e.now()})
+		switch {
+		case parley.IsKind(err, parley.KindConflict):
+		case err != nil:
+			return nil, err
+		default:
+			if err := audit("contact.allow", e.inmateObject(demoFacility, demoInmate)+" "+e.numberObject(n)); err != nil {
+				return nil, err
+			}
+			added = append(added, "allowed number "+n.Redacted())
+		}
+	}
+
+	_, err = e.store.FindPrivileged(ctx, demoPrivileged)
+	if add, err := missing(err); err != nil {
+		return nil, err
+	} else if add {
+		p := &parley.PrivilegedNumber{Number: demoPrivileged, Kind: parley.PrivilegeAttorney, Source: parley.SourceStaff,
+			Name: "Demo Attorney", AddedBy: parley.ActorFromContext(ctx)}
+		if _, err := e.registry.Register(ctx, p); err != nil {
+			return nil, err
+		}
+		added = append(added, "privileged number "+parley.Number(demoPrivileged).Redacted())
+	}
+
+	_, err = e.store.FindPhone(ctx, demoPhoneUser)
+	if add, err := missing(err); err != nil {
+		return nil, err
+	} else if add {
+		p := &parley.SIPPhone{Username: demoPhoneUser, FacilityID: demoFacility, Realm: sipRealm,
+			HA1: sip.HA1(demoPhoneUser, sipRealm, demoPhonePass), HA1SHA256: sip.HA1SHA256(demoPhoneUser, sipRealm, demoPhonePass),
+			AddedAt: e.now()}
+		if err := audit("phone.add", "phone:"+demoPhoneUser); err != nil {
+			return nil, err
+		}
+		if err := e.store.AddPhone(ctx, p); err != nil {
+			return nil, err
+		}
+		added = append(added, "phone "+demoPhoneUser)
+	}
+	return added, nil
+}
+
+// demoCalledParty is the demo's trunk when no --trunk is given: a SIP peer on loopback
+// that answers every call, presses 1 once the announcement has started (barge-in), then
+// plays a tone until either side hangs up. It reuses the test peers of package siptest.
+type demoCalledParty struct {
+	trunk  *siptest.Trunk
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startDemoCalledParty() (*demoCalledParty, error) {
+	trunk, err := siptest.NewTrunk(netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &demoCalledParty{trunk: trunk, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(d.done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case tc := <-trunk.Calls:
+				go d.answer(ctx, tc)
+			}
+		}
+	}()
+	return d, nil
+}
+
+func (d *demoCalledParty) answer(ctx context.Context, tc *siptest.TrunkCall) {
+	defer tc.Media.Close()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for siptest.LoudFrames(tc.Media.Received()) < 25 { // half a second of the announcement
+		select {
+		case <-ctx.Done():
+			return
+		case <-tc.Ended():
+			return
+		case <-tick.C:
+		}
+	}
+	tc.Media.SendDigits("1")
+	tc.Media.SetTone(demoToneHz)
+	select {
+	case <-ctx.Done():
+	case <-tc.Ended():
+	}
+}
+
+// URI is the trunk URI the SIP server dials.
+func (d *demoCalledParty) URI() string { return d.trunk.URI() }
+
+func (d *demoCalledParty) Close() {
+	d.cancel()
+	<-d.done
+	d.trunk.Close()
+}
+
+// printDemo tells how to place a call with a common softphone.
+func (m *Main) printDemo(sipAddr netip.AddrPort, added []string) {
+	if len(added) == 0 {
+		m.printf("parley demo: already seeded\n")
+	}
+	for _, a := range added {
+		m.printf("parley demo: seeded %s\n", a)
+	}
+	m.printf(`
+Place a call with a softphone (Linphone, MicroSIP…): add a SIP account
+  SIP server / domain:  %[1]s   (UDP or TCP)
+  user name:            %[2]s
+  password:             %[3]s
+  (realm "%[4]s"; no proxy, no STUN; codec PCMU or PCMA; DTMF RFC 2833/4733 or SIP INFO)
+then dial any extension, e.g. "parley" (sip:parley@%[1]s). parley answers:
+  1. press 1 for English (2 for Spanish)
+  2. enter the PIN %[5]s then #
+  3. enter the number %[6]s then # (an allowed number; the built-in called party
+     answers, presses 1 and plays a tone, recorded), or %[7]s then # (an attorney:
+     private, never recorded)
+Hang up to end the call; 'parley calls search --facility %[8]s' lists it.
+`, sipAddr, demoPhoneUser, demoPhonePass, sipRealm, demoPIN, demoAllowed[2:], demoPrivileged[2:], demoFacility)
+}
