@@ -107,7 +107,8 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		if err != nil {
 			return err
 		}
-		handler, err := m.httpHandler(e)
+		sender, sipSender := m.codeSender(sipCfg != nil)
+		handler, err := m.httpHandler(e, sender)
 		if err != nil {
 			ln.Close()
 			return err
@@ -138,6 +139,9 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 			if sipSrv, err = e.startSIP(ctx, *sipCfg); err != nil {
 				srv.Close()
 				return err
+			}
+			if sipSender != nil {
+				sipSender.srv.Store(sipSrv) // phone numbers are verified by a call from now on
 			}
 			log.Info("parley serving SIP", "udp", sipSrv.UDPAddr().String(), "tcp", sipSrv.TCPAddr().String())
 			if *demo {

@@ -55,6 +55,7 @@ func (s *syncBuffer) String() string {
 // serving is a `parley serve --sip` running in the background.
 type serving struct {
 	sip    netip.AddrPort
+	http   string // base URL of the HTTP side
 	cancel context.CancelFunc
 	done   chan int
 	stderr *syncBuffer
@@ -87,6 +88,9 @@ func startServeArgs(t *testing.T, c *cli, extra ...string) *serving {
 	for _, ch := range []chan string{ready, sipReady} {
 		select {
 		case addr := <-ch:
+			if ch == ready {
+				s.http = "http://" + addr
+			}
 			if ch == sipReady {
 				ap, err := netip.ParseAddrPort(addr)
 				if err != nil {
