@@ -50,6 +50,10 @@ type Config struct {
 	// Sender delivers codes; nil means this server cannot verify numbers (yet), and every
 	// request that would send a code says so instead of pretending.
 	Sender parley.CodeSender
+	// Async delivers codes in the background (a call may ring for a minute): the request
+	// that asked returns at once, and a failed delivery is only logged (the person asks
+	// for a new code). Off, a failed delivery is the request's error.
+	Async  bool
 	Logger *slog.Logger // never receives numbers or codes
 	Now    func() time.Time
 	// Zero fields take the defaults above.
@@ -182,12 +186,25 @@ func (s *Service) send(ctx context.Context, op string, a *parley.PublicAccount, 
 	if err := s.audit(ctx, "public.code.send", "public_number:"+pn.ID, parley.OutcomeOK, ""); err != nil {
 		return err
 	}
+	if s.c.Async {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), asyncDeliveryTimeout)
+			defer cancel()
+			if err := s.c.Sender.SendCode(ctx, pn.Number, code); err != nil {
+				s.c.Logger.WarnContext(ctx, "verification code not delivered", "number_id", pn.ID, "kind", parley.ErrorKind(err).String())
+			}
+		}()
+		return nil
+	}
 	if err := s.c.Sender.SendCode(ctx, pn.Number, code); err != nil {
 		s.c.Logger.WarnContext(ctx, "verification code not delivered", "number_id", pn.ID, "kind", parley.ErrorKind(err).String())
 		return parley.Errorf(op, parley.KindUnavailable, "the code could not be delivered; try again later")
 	}
 	return nil
 }
+
+// asyncDeliveryTimeout bounds a background delivery: ringing, answer and speech.
+const asyncDeliveryTimeout = 3 * time.Minute
 
 // ownNumber returns the account's number by id; another account's number is not found.
 func (s *Service) ownNumber(ctx context.Context, op string, a *parley.PublicAccount, id string) (*parley.PublicNumber, error) {

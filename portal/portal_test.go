@@ -228,3 +228,48 @@ func TestCodeLimits(t *testing.T) {
 	_, err = w.svc.AddNumber(t.Context(), other, "+12125550109", parley.LabelHome)
 	wantKind(t, "sender down", err, parley.KindUnavailable)
 }
+
+// slowSender holds each delivery until released (a fake for the async test).
+type slowSender struct {
+	release chan struct{}
+	got     chan string
+}
+
+func (s *slowSender) SendCode(ctx context.Context, _ parley.Number, code string) error {
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.got <- code
+	return nil
+}
+
+// TestAsyncDelivery: with Async, claiming a number returns before the code is delivered,
+// and the code delivered later verifies it.
+func TestAsyncDelivery(t *testing.T) {
+	w := newWorld(t, false)
+	snd := &slowSender{release: make(chan struct{}), got: make(chan string, 1)}
+	w.svc = portal.New(portal.Config{Store: w.store, Auditor: nopAuditor{}, Registry: w.reg, Sender: snd, Async: true,
+		Now: func() time.Time { return w.now }})
+	a := w.account(t, parley.RoleFamily, "kin", false)
+	pn, err := w.svc.AddNumber(t.Context(), a, office, parley.LabelHome)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-snd.got:
+		t.Fatal("delivered before release")
+	default:
+	}
+	close(snd.release)
+	var code string
+	select {
+	case code = <-snd.got:
+	case <-time.After(20 * time.Second): // a guard only
+		t.Fatal("never delivered")
+	}
+	if _, err := w.svc.ConfirmCode(t.Context(), a, pn.ID, code); err != nil {
+		t.Fatal(err)
+	}
+}

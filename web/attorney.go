@@ -203,7 +203,7 @@ func (s *Server) pageAttorneyAddNumber(w http.ResponseWriter, r *http.Request, p
 	if err == nil {
 		_, err = s.c.Portal.AddNumber(p.ctx(r), p.acct, n, r.PostForm.Get("label"))
 	}
-	return s.pageOutcome(w, r, p, attorneySide, err, "A code is on its way to that number by a phone call. Enter it below.")
+	return s.pageOutcome(w, r, p, attorneySide, err, "We are calling that number: answer, listen to the 6-digit code, and enter it below.")
 }
 
 func (s *Server) pageConfirmCode(side publicSide) func(w http.ResponseWriter, r *http.Request, p *publicPrincipal) error {

@@ -437,7 +437,7 @@ func (s *Server) pageFamilyAddNumber(w http.ResponseWriter, r *http.Request, p *
 	if err == nil {
 		_, err = s.c.Portal.AddNumber(p.ctx(r), p.acct, n, parley.LabelHome)
 	}
-	return s.pageOutcome(w, r, p, familySide, err, "A code is on its way to that number by a phone call. Enter it below.")
+	return s.pageOutcome(w, r, p, familySide, err, "We are calling that number: answer, listen to the 6-digit code, and enter it below.")
 }
 
 func (s *Server) pageFamilyDeposit(w http.ResponseWriter, r *http.Request, p *publicPrincipal) error {

@@ -79,7 +79,7 @@ func runAttorneyVerify(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
-		if err := e.portal(nil).VerifyAttorney(ctx, *id); err != nil {
+		if err := e.portal(nil, false).VerifyAttorney(ctx, *id); err != nil {
 			return err
 		}
 		m.printf("attorney %s verified: they may now register their numbers\n", *id)
@@ -88,7 +88,8 @@ func runAttorneyVerify(ctx context.Context, m *Main, args []string) error {
 }
 
 // portal returns the number verification service; sender nil means none is available.
-func (e *env) portal(sender parley.CodeSender) *portal.Service {
+// async delivers codes in the background (a call may ring for a minute).
+func (e *env) portal(sender parley.CodeSender, async bool) *portal.Service {
 	return portal.New(portal.Config{Store: e.store, Auditor: e.audit, Registry: e.registry, Sender: sender,
-		Logger: e.logger, Now: e.clock})
+		Async: async, Logger: e.logger, Now: e.clock})
 }

@@ -34,3 +34,10 @@ func (m *Main) codeSender(sipOn bool) (parley.CodeSender, *sipCodeSender) {
 	s := &sipCodeSender{}
 	return s, s
 }
+
+// isSIPSender reports whether codes go out by a call from serve's SIP server: such a call
+// may ring for a minute, so the portal delivers them in the background.
+func isSIPSender(s parley.CodeSender) bool {
+	_, ok := s.(*sipCodeSender)
+	return ok
+}

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"parley.dev/parley/media/prompts"
 	"parley.dev/parley/sip/siptest"
@@ -30,7 +31,7 @@ func TestServeVerificationCall(t *testing.T) {
 	if !strings.Contains(string(body), `"verification_available":true`) {
 		t.Fatalf("number %s", body)
 	}
-	// The request returns once the call has ended.
+	// The request returns at once; the call follows.
 	status, body = fam.do("POST", "/api/v1/family/number", map[string]string{"number": "+12125550199"})
 	wantStatus(t, "claim", status, body, http.StatusCreated)
 	var claimed struct{ ID string }
@@ -38,9 +39,17 @@ func TestServeVerificationCall(t *testing.T) {
 	var call *siptest.TrunkCall
 	select {
 	case call = <-trunk.Calls:
-	default:
+	case <-time.After(sipGuard):
 		t.Fatal("no call reached the trunk")
 	}
+	sipWaitFor(t, "the end of the verification call", func() bool {
+		select {
+		case <-call.Ended():
+			return true
+		default:
+			return false
+		}
+	})
 	if call.Number != "+12125550199" {
 		t.Fatalf("the trunk was asked for %q", call.Number)
 	}

@@ -55,7 +55,7 @@ func (m *Main) httpHandler(e *env, sender parley.CodeSender) (http.Handler, erro
 	}
 	public := auth.NewPublic(auth.Config{Auditor: e.audit, Logger: e.logger, Now: e.clock}, e.store)
 	return web.New(web.Config{
-		Public: public, Portal: e.portal(sender), Family: e.family(caps),
+		Public: public, Portal: e.portal(sender, isSIPSender(sender)), Family: e.family(caps),
 		Auth: signIn, Keys: keys, Store: e.store, Searcher: e.searcher, Vault: e.vault, Audit: e.audit,
 		VerifyAudit: e.verifyAudit, Registry: e.registry, Logger: e.logger, Limits: limits,
 		Health: e.healthHandler(), BehindTLS: m.Getenv("PARLEY_BEHIND_TLS") == "true",
