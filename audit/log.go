@@ -121,7 +121,9 @@ func (l *Log) Audit(ctx context.Context, e parley.AuditEvent) error {
 		}
 		return unavailable(op, "cannot append the audit record", err)
 	}
-	return l.signCheckpoint(ctx, op, n+1)
+	// The event is in the tree: its checkpoint must be signed even if the caller's
+	// context ends now (a shutdown), or the log would hold an event no checkpoint covers.
+	return l.signCheckpoint(context.WithoutCancel(ctx), op, n+1)
 }
 
 // signCheckpoint signs and saves a checkpoint covering at least min records: the whole

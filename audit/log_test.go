@@ -322,3 +322,32 @@ func TestSignerFromSeed(t *testing.T) {
 		t.Errorf("bad name: error = %v, want invalid", err)
 	}
 }
+
+// TestAuditSignsAfterCancel: a caller whose context ends right after its event was
+// appended (serve shutting down) still gets a checkpoint covering it, so verify passes.
+func TestAuditSignsAfterCancel(t *testing.T) {
+	l, store, v, file := newTestLog(t)
+	appendN(t, l, 0, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	store.afterAppend = cancel
+	if err := l.Audit(ctx, event(3)); err != nil {
+		t.Fatalf("Audit with a context cancelled after the append: %v", err)
+	}
+	store.afterAppend = nil
+	bg := context.Background()
+	cp, err := l.Checkpoint(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fileCP, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Verify(bg, store, v, cp, fileCP)
+	if err != nil {
+		t.Fatalf("verify after a cancelled caller: %v", err)
+	}
+	if rep.Records != 4 || rep.CheckpointSize != 4 {
+		t.Errorf("report = %+v, want 4 records under a checkpoint of 4", rep)
+	}
+}

@@ -19,8 +19,9 @@ type memStore struct {
 
 	failAppend     error // returned by AppendAudit if set
 	failCheckpoint error // returned by SaveAuditCheckpoint if set
-	// beforeAppend, if set, runs (without the lock) before each AppendAudit.
-	beforeAppend func()
+	// beforeAppend, if set, runs (without the lock) before each AppendAudit; afterAppend
+	// right after a successful one.
+	beforeAppend, afterAppend func()
 }
 
 func newMemStore() *memStore { return &memStore{hashes: map[int64][32]byte{}} }
@@ -40,6 +41,9 @@ func (s *memStore) AppendAudit(ctx context.Context, n int64, record []byte, firs
 	s.records = append(s.records, slices.Clone(record))
 	for i, h := range hashes {
 		s.hashes[firstHash+int64(i)] = h
+	}
+	if f := s.afterAppend; f != nil {
+		f()
 	}
 	return nil
 }
@@ -76,6 +80,9 @@ func (s *memStore) ReadAuditHashes(ctx context.Context, indexes []int64) ([][32]
 }
 
 func (s *memStore) SaveAuditCheckpoint(ctx context.Context, note []byte) error {
+	if err := ctx.Err(); err != nil { // as a database would
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failCheckpoint != nil {

@@ -17,6 +17,7 @@ package billing
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"parley.dev/parley"
@@ -41,6 +42,10 @@ type RateStore interface {
 	// effective day and the order they were set in.
 	FacilityRates(ctx context.Context, facilityID string) ([]rates.FacilityRate, error)
 }
+
+// ErrNoRate is in the chain of Price's error when the facility has no rate for the
+// service on the call's day (as opposed to a missing facility or no cap in force).
+var ErrNoRate = errors.New("no rate set")
 
 // FacilityFinder finds facilities (parley.FacilityService has it).
 type FacilityFinder interface {
@@ -78,6 +83,10 @@ func (p *Pricer) Price(ctx context.Context, facilityID string, service rates.Ser
 		return Quote{}, parley.WrapError(op, parley.KindInternal, err)
 	}
 	r, err := p.Rates.FacilityRate(ctx, f.ID, service, local)
+	if parley.IsKind(err, parley.KindNotFound) {
+		return Quote{}, &parley.Error{Op: op, Kind: parley.KindNotFound,
+			Message: "facility " + f.ID + " has no " + string(service) + " rate on " + local.Format(time.DateOnly), Err: ErrNoRate}
+	}
 	if err != nil {
 		return Quote{}, parley.WrapError(op, parley.KindNotFound, err)
 	}

@@ -61,6 +61,10 @@ type Charger struct {
 	// means MaxCall.
 	FacilityMaxCall func(ctx context.Context, facilityID string) (time.Duration, error)
 	Log             *slog.Logger // call ids, amounts and account ids only
+	// FreeWithoutRate lets a facility that has no rate set for the call's day make free
+	// calls (nothing reserved, PayingAccount empty) instead of refusing them as a fault.
+	// Several states make calls free; serve sets it and names such facilities at start.
+	FreeWithoutRate bool
 }
 
 // Keys of a call's ledger transactions.
@@ -127,6 +131,10 @@ func (c *Charger) Authorize(ctx context.Context, call *parley.CallRecord) (time.
 		return 0, err
 	}
 	quote, err := c.Pricer.Price(ctx, call.FacilityID, rates.Audio, call.StartedAt)
+	if c.FreeWithoutRate && errors.Is(err, ErrNoRate) {
+		call.PayingAccount = ""
+		return 0, nil
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -181,3 +181,43 @@ func TestShutdownHangsUp(t *testing.T) {
 		t.Errorf("record %q %q %q", rec.Status, rec.Reason, rec.Recording)
 	}
 }
+
+// TestShutdownWithoutACK: a phone that gets our 200 OK and never acknowledges it must not
+// hold up Shutdown: the wait for its ACK ends with the call.
+func TestShutdownWithoutACK(t *testing.T) {
+	h := newHarness(t)
+	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(gatewayIP, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	sdp := string(siptest.OfferSDP(netip.AddrPortFrom(gatewayIP, local.Port()+2), "0 101", 20))
+	invite := "INVITE sip:parley@" + h.srv.UDPAddr().String() + " SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP " + local.String() + ";rport;branch=z9hG4bK-noack-1\r\n" +
+		"Max-Forwards: 70\r\nFrom: <sip:pod-9@" + gatewayIP.String() + ">;tag=noack\r\nTo: <sip:parley@" + gatewayIP.String() + ">\r\n" +
+		"Call-ID: no-ack-1\r\nCSeq: 1 INVITE\r\nContact: <sip:pod-9@" + local.String() + ">\r\n" +
+		"Content-Type: application/sdp\r\n" + fmt.Sprintf("Content-Length: %d\r\n\r\n", len(sdp)) + sdp
+	if _, err := conn.WriteToUDPAddrPort([]byte(invite), h.srv.UDPAddr()); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	for got200 := false; !got200; {
+		conn.SetReadDeadline(time.Now().Add(guard))
+		n, _, err := conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			t.Fatalf("no 200 OK to the INVITE: %v", err)
+		}
+		got200 = strings.HasPrefix(string(buf[:n]), "SIP/2.0 200")
+	}
+	// Never ACK. Shutdown must finish inside its own deadline (a guard, generous).
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := h.srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown with an un-ACKed call: %v", err)
+	}
+	rec, _ := h.final()
+	if rec.Status != parley.CallDropped {
+		t.Errorf("record %q %q, want dropped", rec.Status, rec.Reason)
+	}
+}

@@ -195,14 +195,21 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c.log.Info("call attempt", "facility", facility)
-	if err := dlg.RespondSDP(answer); err != nil {
+	// sipgo waits for the ACK of our 200 without a context, until the transaction
+	// expires (about 32 s): if the call ends meanwhile (shutdown, a hang-up), end the
+	// transaction so the wait stops at the next retransmission.
+	stopAckWait := context.AfterFunc(c.ctx, func() { tx.Terminate() })
+	err = dlg.RespondSDP(answer)
+	stopAckWait()
+	if err != nil {
 		if dlg.LoadState() == sip.DialogStateEnded { // BYE before (or instead of) ACK
 			c.finish(parley.CallDropped, reasonAbandoned)
 			return
 		}
 		c.log.Warn("inbound answer failed", "error", err)
 		c.finish(parley.CallDropped, "inmate_no_ack")
-		c.byeInmate()
+		// A phone that never acknowledged is likely gone: do not wait long for its answer.
+		c.byeInmateWithin(2 * time.Second)
 		return
 	}
 	stop := context.AfterFunc(dlg.Context(), func() {
@@ -244,10 +251,15 @@ func (c *call) finish(status parley.CallStatus, reason string) {
 
 // byeInmate hangs up the inbound leg unless the inmate did.
 func (c *call) byeInmate() {
+	c.byeInmateWithin(10 * time.Second)
+}
+
+// byeInmateWithin is byeInmate waiting at most d for the phone's answer.
+func (c *call) byeInmateWithin(d time.Duration) {
 	if c.in.LoadState() == sip.DialogStateEnded {
 		return
 	}
-	ctx, cancel := bg()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	if err := c.in.Bye(ctx); err != nil {
 		c.log.Warn("BYE to inmate failed", "error", err)

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -93,9 +94,14 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // Start binds the SIP sockets and serves until Shutdown. The RTP ports are bound per call.
 func (s *Server) Start(ctx context.Context) error {
 	const op = "sip.Server.Start"
-	udp, err := net.ListenPacket("udp", s.cfg.UDPAddr)
+	udp, tcpLn, err := listenSIP(s.cfg.UDPAddr, s.cfg.TCPAddr)
 	if err != nil {
 		return parley.WrapError(op, parley.KindUnavailable, err)
+	}
+	closeTCP := func() {
+		if tcpLn != nil {
+			tcpLn.Close()
+		}
 	}
 	local := udp.LocalAddr().(*net.UDPAddr).AddrPort()
 	s.mediaIP = s.cfg.MediaIP
@@ -104,6 +110,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	if s.mediaIP.IsUnspecified() {
 		udp.Close()
+		closeTCP()
 		return parley.Errorf(op, parley.KindInvalid, "MediaIP is required when listening on all addresses")
 	}
 	s.ports = newPortPool(local.Addr().Unmap(), s.cfg.RTPPortMin, s.cfg.RTPPortMax)
@@ -118,11 +125,13 @@ func (s *Server) Start(ctx context.Context) error {
 	)
 	if err != nil {
 		udp.Close()
+		closeTCP()
 		return parley.WrapError(op, parley.KindInternal, err)
 	}
 	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(sipLog))
 	if err != nil {
 		udp.Close()
+		closeTCP()
 		ua.Close()
 		return parley.WrapError(op, parley.KindInternal, err)
 	}
@@ -131,6 +140,7 @@ func (s *Server) Start(ctx context.Context) error {
 		sipgo.WithClientAddr(hostPort), sipgo.WithClientConnectionAddr(local.String()))
 	if err != nil {
 		udp.Close()
+		closeTCP()
 		ua.Close()
 		return parley.WrapError(op, parley.KindInternal, err)
 	}
@@ -148,17 +158,8 @@ func (s *Server) Start(ctx context.Context) error {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
 	})
 
-	if s.cfg.TCPAddr != "" {
-		tcpAddr := s.cfg.TCPAddr
-		if tcpAddr == s.cfg.UDPAddr {
-			tcpAddr = local.String() // the same port, even when UDP picked it
-		}
-		ln, err := net.Listen("tcp", tcpAddr)
-		if err != nil {
-			udp.Close()
-			ua.Close()
-			return parley.WrapError(op, parley.KindUnavailable, err)
-		}
+	if tcpLn != nil {
+		ln := tcpLn
 		s.tcpLn = ln
 		s.serveWG.Add(1)
 		go func() {
@@ -334,4 +335,31 @@ func (r redactHandler) WithGroup(name string) slog.Handler { return redactHandle
 // bg returns a context for signalling after a call's own context has ended.
 func bg() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 10*time.Second)
+}
+
+// listenSIP binds the UDP socket and, if tcpAddr is set, the TCP listener. When tcpAddr
+// equals udpAddr they share one port; if that port was picked by the system (port 0) and
+// is taken for TCP, another is picked, a few times, so "127.0.0.1:0" never fails by chance.
+func listenSIP(udpAddr, tcpAddr string) (net.PacketConn, net.Listener, error) {
+	for attempt := 0; ; attempt++ {
+		udp, err := net.ListenPacket("udp", udpAddr)
+		if err != nil {
+			return nil, nil, err
+		}
+		if tcpAddr == "" {
+			return udp, nil, nil
+		}
+		addr := tcpAddr
+		if tcpAddr == udpAddr {
+			addr = udp.LocalAddr().String() // the same port, even when UDP picked it
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err == nil {
+			return udp, ln, nil
+		}
+		udp.Close()
+		if tcpAddr != udpAddr || !strings.HasSuffix(udpAddr, ":0") || attempt == 9 {
+			return nil, nil, err
+		}
+	}
 }

@@ -139,6 +139,7 @@ func RunCharger(t *testing.T, open ChargerOpener) {
 		{"Idempotent", testIdempotent},
 		{"ParallelCallsNeverOverdraw", testParallel},
 		{"StaleHoldsReleased", testStale},
+		{"NoRateIsAFaultUnlessFree", testNoRate},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -539,4 +540,39 @@ func BenchCharger(b *testing.B, s Store, l ledger.Store) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/call")
+}
+
+// testNoRate: a facility with no rate set is a fault (the call is refused), unless the
+// charger lets such facilities make free calls; then nothing is reserved or charged.
+// A missing facility stays a fault either way.
+func testNoRate(t *testing.T, f *chargerFixture) {
+	ctx := context.Background()
+	a := inmateAcct("N1")
+	f.fund(a, 1000)
+	early := newCall("norate-1", "N1", famNumber)
+	early.StartedAt = time.Date(2026, 4, 5, 15, 0, 0, 0, time.UTC) // before the rate's first day
+	if _, err := f.ch.Authorize(ctx, early); err == nil || parley.IsKind(err, parley.KindForbidden) || !errors.Is(err, billing.ErrNoRate) {
+		t.Fatalf("no rate, not free: %v, want a fault naming ErrNoRate", err)
+	}
+	before := f.txCount()
+	f.ch.FreeWithoutRate = true
+	d, err := f.ch.Authorize(ctx, early)
+	if err != nil || d != 0 || early.PayingAccount != "" {
+		t.Fatalf("no rate, free: %v %v paying %q; want no limit, no payer", d, err, early.PayingAccount)
+	}
+	early.Status = parley.CallCompleted
+	if err := f.ch.Settle(ctx, early, 5*time.Minute); err != nil || early.ChargeCents != 0 {
+		t.Fatalf("free call settled: %v, charge %d", err, early.ChargeCents)
+	}
+	if n := f.txCount(); n != before {
+		t.Errorf("a free call wrote %d transactions", n-before)
+	}
+	if b := f.balance(a.ID); b != 1000 {
+		t.Errorf("a free call moved money: balance %s", b)
+	}
+	ghost := newCall("norate-2", "N1", famNumber)
+	ghost.FacilityID = "ghost"
+	if _, err := f.ch.Authorize(ctx, ghost); err == nil || errors.Is(err, billing.ErrNoRate) {
+		t.Errorf("unknown facility with FreeWithoutRate: %v, want a fault", err)
+	}
 }

@@ -66,7 +66,6 @@ type options struct {
 }
 
 const (
-	loadPIN    = "73915486"
 	loadNumber = "12015550123"
 )
 
@@ -259,6 +258,9 @@ func runRelayLoad(ctx context.Context, o options) (result, error) {
 	return r, err
 }
 
+// loadPIN is the PIN of the inmate placing call i: unique in the facility.
+func loadPIN(i int) string { return fmt.Sprintf("7%07d", i+1) }
+
 // runParleyLoad sets up parley through its CLI, serves SIP, ramps the calls up, measures,
 // hangs up and stops parley.
 func runParleyLoad(ctx context.Context, o options, out io.Writer) (result, error) {
@@ -272,17 +274,24 @@ func runParleyLoad(ctx context.Context, o options, out io.Writer) (result, error
 		}
 		return nil
 	}
-	for _, args := range [][]string{
+	// One inmate per call: an inmate is on one call at a time (the policy refuses a second
+	// as inmate_busy). Open dialing spares an allowed-number list per inmate.
+	setup := [][]string{
 		{"facility", "add", "--id", "load", "--name", "Load Test Jail", "--type", "jail", "--adp", "5000"},
-		{"inmate", "add", "--facility", "load", "--id", "L1", "--name", "Load Tester", "--pin", loadPIN},
-		{"facility", "rules", "--facility", "load", "--hours", "daily 00:00-24:00", "--max-call", "2h"},
-		{"contact", "allow", "--facility", "load", "--inmate", "L1", "--number", loadNumber},
+		{"facility", "rules", "--facility", "load", "--hours", "daily 00:00-24:00", "--max-call", "2h", "--open-dialing"},
 		{"facility", "gateway", "--facility", "load", "--add", "127.0.0.1"},
-	} {
+	}
+	for i := range o.calls {
+		setup = append(setup, []string{"inmate", "add", "--facility", "load", "--id", fmt.Sprintf("L%d", i+1),
+			"--name", fmt.Sprintf("Load Tester %d", i+1), "--pin", loadPIN(i)})
+	}
+	setupStart := time.Now()
+	for _, args := range setup {
 		if err := cli(args...); err != nil {
 			return r, err
 		}
 	}
+	fmt.Fprintf(out, "setup: %d inmates in %s\n", o.calls, time.Since(setupStart).Round(time.Millisecond))
 	m := newMeter(o.calls)
 	pc := newPacer(m)
 	defer pc.close()
@@ -354,7 +363,7 @@ func runParleyLoad(ctx context.Context, o options, out io.Writer) (result, error
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			calls[i] = ph.place(ctx, uint32(i+1), loadPIN, loadNumber, o.guard)
+			calls[i] = ph.place(ctx, uint32(i+1), loadPIN(i), loadNumber, o.guard)
 		}()
 	}
 	wg.Wait()

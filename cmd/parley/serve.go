@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register("serve", "serve [--data DIR] [--keys DIR] [--db postgres://…] [--http ADDR] [--retention-every DURATION] [--sip ADDR --trunk URI [--rtp-ports LO-HI] [--media-ip IP] [--lang choice|en|es]] [--demo]", runServe)
+	register("serve", "serve [--data DIR] [--keys DIR] [--db postgres://…] [--http ADDR] [--retention-every DURATION] [--sip ADDR --trunk URI [--rtp-ports LO-HI] [--media-ip IP] [--lang choice|en|es] [--rtp-timeout 30s]] [--demo]", runServe)
 }
 
 // runServe runs parley: the HTTP health endpoint, the background jobs (recovery of
@@ -35,6 +35,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	mediaIP := fs.String("media-ip", "", "IP address put in SDP (default: the IP of --sip)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to FILE (benchmarks)")
 	demo := fs.Bool("demo", false, "seed a demo facility, inmate, numbers and phone (once) and print how to call; without --trunk a built-in called party answers")
+	rtpTimeout := fs.Duration("rtp-timeout", 30*time.Second, "end a call when one of its answered legs sends no RTP for this long (its reason says which side)")
 	lang := fs.String("lang", "choice", "prompt language: choice (the inmate presses 1 for English, 2 for Spanish), en or es (no choice)")
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
@@ -72,6 +73,10 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		if err := setLanguage(&cfg, *lang); err != nil {
 			return err
 		}
+		if *rtpTimeout < time.Second {
+			return usageError("--rtp-timeout must be at least 1s")
+		}
+		cfg.MediaTimeout = *rtpTimeout
 		sipCfg = &cfg
 	} else if *trunk != "" || *mediaIP != "" {
 		return usageError("--trunk and --media-ip need --sip")
@@ -118,6 +123,14 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() { defer wg.Done(); e.retentionJob().Loop(jobs, *every) }()
+		charger, err := e.callCharger(ctx, m)
+		if err != nil {
+			stopJobs()
+			wg.Wait()
+			ln.Close()
+			return err
+		}
+		e.startBillingJobs(jobs, &wg, charger)
 		// The store closes when this function returns: stop the jobs first.
 		defer wg.Wait()
 		defer stopJobs()
@@ -136,7 +149,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		}
 		var sipSrv *sip.Server
 		if sipCfg != nil {
-			if sipSrv, err = e.startSIP(ctx, *sipCfg); err != nil {
+			if sipSrv, err = e.startSIP(ctx, *sipCfg, charger); err != nil {
 				srv.Close()
 				return err
 			}
@@ -220,7 +233,7 @@ func sipConfig(addr, trunk, ports, mediaIP string) (sip.Config, error) {
 }
 
 // startSIP starts the SIP server with this environment's adapters and gateways.
-func (e *env) startSIP(ctx context.Context, cfg sip.Config) (*sip.Server, error) {
+func (e *env) startSIP(ctx context.Context, cfg sip.Config, billing sip.Billing) (*sip.Server, error) {
 	gws, err := e.sipGateways(ctx)
 	if err != nil {
 		return nil, err
@@ -230,7 +243,9 @@ func (e *env) startSIP(ctx context.Context, cfg sip.Config) (*sip.Server, error)
 	}
 	cfg.Gateways = gws
 	live := &liveCalls{}
-	s, err := sip.New(cfg, e.sipDeps(live))
+	deps := e.sipDeps(live)
+	deps.Billing = billing
+	s, err := sip.New(cfg, deps)
 	if err != nil {
 		return nil, err
 	}

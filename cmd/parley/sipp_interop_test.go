@@ -168,7 +168,7 @@ func TestSIPPPhone(t *testing.T) {
 func TestSIPPTrunk(t *testing.T) {
 	c := sippSetup(t)
 	trunk := sipp.Start(t, sipp.Options{Scenario: sippScenario + "trunk.xml"})
-	srv := startServe(t, c, "sip:127.0.0.1:"+strconv.Itoa(trunk.SIPPort), "--lang", "en")
+	srv := startServe(t, c, "sip:127.0.0.1:"+strconv.Itoa(trunk.SIPPort)) // dialIn presses 1 (English) first
 	p := dialIn(t, srv, sippPIN)
 	heardBefore := 0
 	sipWaitFor(t, "the call to reach sipp", func() bool {
