@@ -12,6 +12,7 @@ type Store interface {
 	AuditStore
 	ContactService
 	UserService
+	PublicService
 	PhoneService
 	// Close releases the database.
 	Close() error

@@ -59,14 +59,15 @@ type Actor struct {
 // Resource is what the action touches.
 type Resource struct {
 	FacilityID string // the facility it belongs to; "" for facility-less things (the audit log)
+	OwnerID    string // the public account it belongs to, for owned actions
 	Privileged bool   // a privileged call or its recording
 }
 
 // Decision is the answer, with the rule that gave it (for the audit log and tests).
 type Decision struct {
 	Allow bool
-	// Rule is "system", "role", "scope" or "grant:ID" when allowed; the reason when
-	// denied: "privileged", "unknown_action", "role", "no_facility", "scope".
+	// Rule is "system", "role", "scope", "owner" or "grant:ID" when allowed; the reason
+	// when denied: "privileged", "unknown_action", "role", "no_facility", "scope", "owner".
 	Rule string
 }
 
@@ -76,6 +77,7 @@ type rule struct {
 	roles     []parley.Role
 	scoped    bool
 	grantable bool
+	owned     bool // allowed only on the actor's own resources (Resource.OwnerID)
 }
 
 // rules is the whole policy. An action missing here is denied to every person.
@@ -106,12 +108,18 @@ func Decide(a Actor, action Action, res Resource, now time.Time) Decision {
 	if res.Privileged {
 		return Decision{Rule: "privileged"}
 	}
-	r, ok := rules[action]
+	r, ok := ruleFor(action)
 	if !ok {
 		return Decision{Rule: "unknown_action"}
 	}
 	if !slices.Contains(r.roles, a.Role) {
 		return Decision{Rule: "role"}
+	}
+	if r.owned {
+		if a.UserID != "" && res.OwnerID == a.UserID {
+			return Decision{Allow: true, Rule: "owner"}
+		}
+		return Decision{Rule: "owner"}
 	}
 	if !r.scoped {
 		return Decision{Allow: true, Rule: "role"}
@@ -135,7 +143,7 @@ func Decide(a Actor, action Action, res Resource, now time.Time) Decision {
 // RoleMay reports whether the actor's role may perform the action somewhere (for showing
 // pages and links; each request is still decided by Decide).
 func RoleMay(a Actor, action Action) bool {
-	r, ok := rules[action]
+	r, ok := ruleFor(action)
 	return a.System || ok && slices.Contains(r.roles, a.Role)
 }
 

@@ -33,6 +33,9 @@ var spec = map[authz.Action]struct {
 	authz.ManageStaff:    {"admin", "scope"},
 	authz.ViewLiveCalls:  {"officer", "scope"},
 	authz.EndCall:        {"officer", "scope"},
+	// Public accounts: their own things only.
+	authz.ManageOwnNumbers: {"attorney", "owner"},
+	authz.UseFamilyAccount: {"family", "owner"},
 }
 
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -43,8 +46,9 @@ var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 func TestNothingAllowedWithoutARule(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	facilities := []string{"f1", "f2", "f3", ""}
-	roles := append(slices.Clone(parley.Roles), "", "root", "Admin")
-	actions := append(slices.Clone(authz.Actions), "", "calls.delete", "CALLS.SEARCH")
+	roles := append(append(slices.Clone(parley.Roles), parley.PublicRoles...), "", "root", "Admin")
+	actions := append(append(slices.Clone(authz.Actions), authz.PublicActions...), "", "calls.delete", "CALLS.SEARCH")
+	owners := []string{"u1", "u2", ""}
 	allowed := 0
 	for i := 0; i < 200000; i++ {
 		a := authz.Actor{UserID: []string{"u1", "u2"}[rng.IntN(2)], Role: roles[rng.IntN(len(roles))]}
@@ -59,7 +63,8 @@ func TestNothingAllowedWithoutARule(t *testing.T) {
 				FacilityID: facilities[rng.IntN(3)], CreatedAt: start, Expires: start.Add(time.Duration(rng.IntN(4)) * time.Hour)})
 		}
 		act := actions[rng.IntN(len(actions))]
-		res := authz.Resource{FacilityID: facilities[rng.IntN(len(facilities))], Privileged: rng.IntN(5) == 0}
+		res := authz.Resource{FacilityID: facilities[rng.IntN(len(facilities))], Privileged: rng.IntN(5) == 0,
+			OwnerID: owners[rng.IntN(len(owners))]}
 		d := authz.Decide(a, act, res, now)
 		want := specAllows(a, act, res)
 		if d.Allow != want {
@@ -71,7 +76,7 @@ func TestNothingAllowedWithoutARule(t *testing.T) {
 				t.Fatalf("a person was allowed %q on a privileged call", act)
 			}
 			switch {
-			case d.Rule == "role", d.Rule == "scope", strings.HasPrefix(d.Rule, "grant:"):
+			case d.Rule == "role", d.Rule == "scope", d.Rule == "owner", strings.HasPrefix(d.Rule, "grant:"):
 			default:
 				t.Fatalf("allowed by unknown rule %q", d.Rule)
 			}
@@ -89,6 +94,9 @@ func specAllows(a authz.Actor, act authz.Action, res authz.Resource) bool {
 	}
 	if s.reach == "any" {
 		return true
+	}
+	if s.reach == "owner" {
+		return a.UserID != "" && res.OwnerID == a.UserID
 	}
 	if res.FacilityID == "" {
 		return false

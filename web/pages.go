@@ -53,6 +53,10 @@ type view struct {
 	Message string
 	Script  bool // load the security key script
 	Keys    bool // security keys are configured
+	// The public side (attorneys, families): the signed-in account, its home page and role.
+	Public *parley.PublicAccount
+	Home   string
+	Side   string
 }
 
 // navLinks says which sections the account's role opens.

@@ -23,6 +23,7 @@ import (
 	"parley.dev/parley/audit"
 	"parley.dev/parley/auth"
 	"parley.dev/parley/authz"
+	"parley.dev/parley/portal"
 	"parley.dev/parley/records"
 	"parley.dev/parley/vault"
 )
@@ -61,6 +62,11 @@ type Config struct {
 	Limits      authz.Limits
 	Region      string       // default region of numbers typed without a country code; "US" if empty
 	Health      http.Handler // served at /healthz, if set
+	// Public signs attorneys and families in, and Portal verifies their numbers; nil
+	// Public turns the public side off.
+	Public *auth.Public
+	Portal *portal.Service
+	Family Family // a family account's rates, money, calls and self-blocks
 	// BehindTLS says browsers reach the server through a TLS-terminating proxy: cookies
 	// are Secure and __Host- prefixed, and HSTS is sent, even though requests arrive in clear.
 	BehindTLS bool
@@ -74,6 +80,7 @@ type Config struct {
 type Server struct {
 	c       Config
 	limiter *authz.Limiter
+	signups *authz.Limiter // public sign-ups per client address (see public.go)
 	pages   map[string]*pageTemplate
 	metrics *metrics
 	handler http.Handler
@@ -88,7 +95,7 @@ func New(c Config) (*Server, error) {
 	if c.Region == "" {
 		c.Region = "US"
 	}
-	s := &Server{c: c, limiter: authz.NewLimiter(c.Limits)}
+	s := &Server{c: c, limiter: authz.NewLimiter(c.Limits), signups: authz.NewLimiter(signupLimits)}
 	var err error
 	if s.pages, err = loadPages(); err != nil {
 		return nil, err
@@ -137,6 +144,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/keys/register/{ceremony}", s.api(s.apiKeyRegisterFinish))
 	mux.HandleFunc("POST /api/v1/session/key", s.apiKeySignInBegin)
 	mux.HandleFunc("POST /api/v1/session/key/{ceremony}", s.apiKeySignInFinish)
+	s.publicRoutes(mux)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "not_found", "no such API route")
 	})

@@ -55,6 +55,11 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 		return nil, parley.Errorf("web.authenticate", parley.KindUnauthorized, "sign in first")
 	}
 	sess, u, err := s.c.Auth.Authenticate(r.Context(), c.Value)
+	if parley.IsKind(err, parley.KindUnauthorized) && s.c.Public != nil {
+		if _, _, perr := s.c.Public.Authenticate(r.Context(), c.Value); perr == nil {
+			return nil, parley.Errorf("web.authenticate", parley.KindForbidden, "this is the staff side; public accounts have their own pages")
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,9 @@ type Main struct {
 	Ready chan<- string
 	// SIPReady, if set, receives the SIP UDP address once `serve --sip` listens (after Ready).
 	SIPReady chan<- string
+	// CodeSender, if set, delivers phone verification codes for `serve` (tests set a fake).
+	// Unset, serve has no sender until a SIP one exists, and says verification is unavailable.
+	CodeSender parley.CodeSender
 }
 
 // NewMain returns a Main wired to the process's streams and environment.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"parley.dev/parley"
 )
 
 // cli is a test harness around Main with its own data and key directories and clock.
@@ -19,7 +21,8 @@ type cli struct {
 	data, keys string
 	now        time.Time
 	env        map[string]string
-	logs       bytes.Buffer // every command's stderr, for the no-personal-data-in-logs check
+	logs       bytes.Buffer      // every command's stderr, for the no-personal-data-in-logs check
+	sender     parley.CodeSender // given to serve as Main.CodeSender (public number verification)
 }
 
 func newCLI(t *testing.T) *cli {

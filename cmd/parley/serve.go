@@ -121,7 +121,8 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 			live = &liveCalls{}
 			staffLive = live
 		}
-		handler, err := m.httpHandler(e, staffLive)
+		sender, sipSender := m.codeSender(sipCfg != nil)
+		handler, err := m.httpHandler(e, staffLive, sender)
 		if err != nil {
 			ln.Close()
 			return err
@@ -160,6 +161,9 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 			if sipSrv, err = e.startSIP(ctx, *sipCfg, charger, live); err != nil {
 				srv.Close()
 				return err
+			}
+			if sipSender != nil {
+				sipSender.srv.Store(sipSrv) // phone numbers are verified by a call from now on
 			}
 			log.Info("parley serving SIP", "udp", sipSrv.UDPAddr().String(), "tcp", sipSrv.TCPAddr().String())
 			if *demo {

@@ -25,7 +25,9 @@ func (e *env) auth() *auth.Service {
 // per-account bulk-read limits; PARLEY_WEBAUTHN_ORIGIN (the origin staff browsers see,
 // e.g. https://parley.example.org) turns on security keys as a second factor;
 // PARLEY_BEHIND_TLS=true says a TLS-terminating proxy is in front (Secure cookies, HSTS).
-func (m *Main) httpHandler(e *env, live parley.LiveCalls) (http.Handler, error) {
+// live lists the SIP server's calls in progress for officers (nil without SIP); sender
+// delivers phone verification codes to the public side (nil: verification is unavailable).
+func (m *Main) httpHandler(e *env, live parley.LiveCalls, sender parley.CodeSender) (http.Handler, error) {
 	limits := authz.DefaultLimits
 	for env, dst := range map[string]*int{"PARLEY_READS_PER_MINUTE": &limits.PerMinute, "PARLEY_DAILY_READ_CAP": &limits.DailyRecords} {
 		if v := m.Getenv(env); v != "" {
@@ -51,7 +53,9 @@ func (m *Main) httpHandler(e *env, live parley.LiveCalls) (http.Handler, error) 
 	if err != nil {
 		return nil, err
 	}
+	public := auth.NewPublic(auth.Config{Auditor: e.audit, Logger: e.logger, Now: e.clock}, e.store)
 	return web.New(web.Config{
+		Public: public, Portal: e.portal(sender, isSIPSender(sender)), Family: e.family(caps),
 		Auth: signIn, Keys: keys, Store: e.store, Searcher: e.searcher, Vault: e.vault, Audit: e.audit,
 		VerifyAudit: e.verifyAudit, Registry: e.registry, Logger: e.logger, Limits: limits,
 		Health: e.healthHandler(), BehindTLS: m.Getenv("PARLEY_BEHIND_TLS") == "true",

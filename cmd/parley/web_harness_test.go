@@ -37,7 +37,8 @@ func startWebAt(t *testing.T, c *cli, addr string) *webServer {
 	ready := make(chan string, 1)
 	s := &webServer{cancel: cancel, done: make(chan int, 1), stderr: &syncBuffer{}}
 	m := &Main{Stdout: &syncBuffer{}, Stderr: s.stderr, Stdin: strings.NewReader(""),
-		Getenv: func(k string) string { return c.env[k] }, Now: func() time.Time { return c.now }, Ready: ready}
+		Getenv: func(k string) string { return c.env[k] }, Now: func() time.Time { return c.now }, Ready: ready,
+		CodeSender: c.sender}
 	go func() {
 		s.done <- m.Run(ctx, []string{"serve", "--data", c.data, "--keys", c.keys, "--http", addr})
 	}()

@@ -140,6 +140,7 @@ func seedBreach(t *testing.T, s parley.Store) {
 	ok(t, "shred", s.ShredPeriod(ctx(t), sh))
 	seedBreachContacts(t, s, f.ID)
 	seedBreachStaff(t, s, f.ID)
+	seedBreachPublic(t, s)
 	ok(t, "phone", s.AddPhone(ctx(t), &parley.SIPPhone{Username: "pod-b-2", FacilityID: f.ID, Realm: "parley",
 		HA1: breachHA1[0], HA1SHA256: breachHA1[1]}))
 	late := &parley.CallRecord{FacilityID: f.ID, DeviceID: "pod-b-2", StartedAt: base, Status: parley.CallAttempted,

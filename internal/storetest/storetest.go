@@ -61,6 +61,8 @@ func Run(t *testing.T, open Opener) {
 		{"Sessions", testSessions},
 		{"GrantsAndAlerts", testGrantsAndAlerts},
 		{"WebAuthnCredentials", testWebAuthnCredentials},
+		{"PublicAccounts", testPublicAccounts},
+		{"PublicNumbers", testPublicNumbers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -64,6 +64,22 @@ const (
 	TooManyCalls      ID = "too_many_calls"     // refusal: concurrent-call limit
 )
 
+// Prompts of the phone-number verification call: the introduction, the repetition, and
+// one prompt per digit (see Digit).
+const (
+	CodeIntro  ID = "code_intro"  // your parley verification code is
+	CodeRepeat ID = "code_repeat" // once more, your code is
+)
+
+// Digit returns the prompt that speaks the decimal digit d ('0' to '9'), or "" for
+// anything else.
+func Digit(d byte) ID {
+	if d < '0' || d > '9' {
+		return ""
+	}
+	return ID("digit_" + string(d))
+}
+
 // FrameSize is the size of a prompt frame: 20 ms of μ-law at 8 kHz.
 const FrameSize = media.Frame20
 

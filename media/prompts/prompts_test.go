@@ -13,7 +13,16 @@ import (
 
 var allIDs = []ID{Welcome, EnterPIN, EnterNumber, Monitored, Private, AcceptMenu, OneMinute,
 	InvalidPIN, NumberNotAllowed, OutsideHours, QuotaExceeded, Lockdown, NumberBlocked,
-	CallRefused, Goodbye, InsufficientFunds, TechnicalProblem, TooSoon, TooManyCalls}
+	CallRefused, Goodbye, InsufficientFunds, TechnicalProblem, TooSoon, TooManyCalls,
+	CodeIntro, CodeRepeat, Digit('0'), Digit('1'), Digit('2'), Digit('3'), Digit('4'), Digit('5'), Digit('6'),
+	Digit('7'), Digit('8'), Digit('9')}
+
+// TestDigit: ten digit prompts, nothing for other characters.
+func TestDigit(t *testing.T) {
+	if Digit('7') != "digit_7" || Digit('a') != "" || Digit('/') != "" || Digit(':') != "" {
+		t.Fatalf("Digit: %q %q %q %q", Digit('7'), Digit('a'), Digit('/'), Digit(':'))
+	}
+}
 
 // TestEveryPromptPlays decodes every prompt in both languages: whole 20 ms frames, audible
 // speech (not silence, not clipped noise), and a silent tail.
