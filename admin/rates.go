@@ -122,7 +122,7 @@ func (s *Service) ShowRates(ctx context.Context, facilityID string, day time.Tim
 		case rerr == nil:
 			v.Rate, v.RateFrom, v.SetBy = r.Rate.String(), r.Effective.Format(time.DateOnly), r.SetBy
 		case parley.IsKind(rerr, parley.KindNotFound):
-			v.Note = "no rate set: calls are not priced"
+			v.Note = "no rate set: calls are not charged until one is set"
 		default:
 			return RatesView{}, rerr
 		}
@@ -132,7 +132,7 @@ func (s *Service) ShowRates(ctx context.Context, facilityID string, day time.Tim
 			v.Cap, v.CapDescribed, v.CapFrom = cp.Max().String(), cp.Describe(), cp.Effective.Format(time.DateOnly)
 			v.CapSource, v.CapSourceNote = cp.Source.String(), cp.Source.Note
 		case parley.IsKind(cerr, parley.KindNotFound):
-			v.Note = "no cap in force: calls are not priced"
+			v.Note = "no cap in force: calls cannot be priced and are refused"
 		default:
 			return RatesView{}, cerr
 		}
