@@ -184,56 +184,25 @@ func (db *DB) VerifyAttorney(ctx context.Context, id, actor string, at time.Time
 
 // CreatePublicSession stores a public session.
 func (db *DB) CreatePublicSession(ctx context.Context, s *parley.Session) error {
-	const op = "sqldb.CreatePublicSession"
-	if len(s.TokenHash) != 32 || s.UserID == "" || s.CSRFToken == "" {
-		return invalid(op, "session needs a 32-byte token hash, an account and a CSRF token")
-	}
-	s.CreatedAt, s.LastSeen = Truncate(s.CreatedAt), Truncate(s.LastSeen)
-	_, err := db.db.ExecContext(ctx, db.q(`INSERT INTO public_sessions (token_hash, account_id, csrf_token, factor_version, created_at, last_seen)
-		VALUES (?, ?, ?, ?, ?, ?)`), s.TokenHash, s.UserID, s.CSRFToken, s.FactorVersion, micros(s.CreatedAt), micros(s.LastSeen))
-	return db.dbErr(op, err)
+	return db.createSession(ctx, "sqldb.CreatePublicSession", publicSessions, s)
 }
 
 // FindPublicSession returns a public session by token hash, or KindNotFound.
 func (db *DB) FindPublicSession(ctx context.Context, tokenHash []byte) (*parley.Session, error) {
-	const op = "sqldb.FindPublicSession"
-	s := &parley.Session{}
-	var created, seen sql.NullInt64
-	err := db.db.QueryRowContext(ctx, db.q(`SELECT token_hash, account_id, csrf_token, factor_version, created_at, last_seen
-		FROM public_sessions WHERE token_hash = ?`), tokenHash).Scan(&s.TokenHash, &s.UserID, &s.CSRFToken, &s.FactorVersion, &created, &seen)
-	if err == sql.ErrNoRows {
-		return nil, parley.Errorf(op, parley.KindNotFound, "session not found")
-	}
-	if err != nil {
-		return nil, db.dbErr(op, err)
-	}
-	s.CreatedAt, s.LastSeen = fromMicros(created), fromMicros(seen)
-	return s, nil
+	return db.findSession(ctx, "sqldb.FindPublicSession", publicSessions, tokenHash)
 }
 
 // TouchPublicSession sets a public session's LastSeen.
 func (db *DB) TouchPublicSession(ctx context.Context, tokenHash []byte, at time.Time) error {
-	const op = "sqldb.TouchPublicSession"
-	res, err := db.db.ExecContext(ctx, db.q(`UPDATE public_sessions SET last_seen = ? WHERE token_hash = ?`), micros(Truncate(at)), tokenHash)
-	if err != nil {
-		return db.dbErr(op, err)
-	}
-	return db.rowsAffected(op, res, "session not found")
+	return db.touchSession(ctx, "sqldb.TouchPublicSession", publicSessions, tokenHash, at)
 }
 
 // DeletePublicSession ends a public session.
 func (db *DB) DeletePublicSession(ctx context.Context, tokenHash []byte) error {
-	_, err := db.db.ExecContext(ctx, db.q(`DELETE FROM public_sessions WHERE token_hash = ?`), tokenHash)
-	return db.dbErr("sqldb.DeletePublicSession", err)
+	return db.deleteSession(ctx, "sqldb.DeletePublicSession", publicSessions, tokenHash)
 }
 
 // DeletePublicAccountSessions ends every session of a public account.
 func (db *DB) DeletePublicAccountSessions(ctx context.Context, accountID string) (int, error) {
-	const op = "sqldb.DeletePublicAccountSessions"
-	res, err := db.db.ExecContext(ctx, db.q(`DELETE FROM public_sessions WHERE account_id = ?`), accountID)
-	if err != nil {
-		return 0, db.dbErr(op, err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), db.dbErr(op, err)
+	return db.deleteOwnerSessions(ctx, "sqldb.DeletePublicAccountSessions", publicSessions, accountID)
 }

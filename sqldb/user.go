@@ -248,58 +248,27 @@ func (db *DB) AdvanceTOTPStep(ctx context.Context, userID string, step int64) (b
 
 // CreateSession stores a session; see parley.UserService.
 func (db *DB) CreateSession(ctx context.Context, s *parley.Session) error {
-	const op = "sqldb.CreateSession"
-	if len(s.TokenHash) != 32 || s.UserID == "" || s.CSRFToken == "" {
-		return invalid(op, "session needs a 32-byte token hash, a user and a CSRF token")
-	}
-	s.CreatedAt, s.LastSeen = Truncate(s.CreatedAt), Truncate(s.LastSeen)
-	_, err := db.db.ExecContext(ctx, db.q(`INSERT INTO sessions (token_hash, user_id, csrf_token, factor_version, created_at, last_seen)
-		VALUES (?, ?, ?, ?, ?, ?)`), s.TokenHash, s.UserID, s.CSRFToken, s.FactorVersion, micros(s.CreatedAt), micros(s.LastSeen))
-	return db.dbErr(op, err)
+	return db.createSession(ctx, "sqldb.CreateSession", staffSessions, s)
 }
 
 // FindSession returns a session by token hash, or KindNotFound.
 func (db *DB) FindSession(ctx context.Context, tokenHash []byte) (*parley.Session, error) {
-	const op = "sqldb.FindSession"
-	s := &parley.Session{}
-	var created, seen sql.NullInt64
-	err := db.db.QueryRowContext(ctx, db.q(`SELECT token_hash, user_id, csrf_token, factor_version, created_at, last_seen
-		FROM sessions WHERE token_hash = ?`), tokenHash).Scan(&s.TokenHash, &s.UserID, &s.CSRFToken, &s.FactorVersion, &created, &seen)
-	if err == sql.ErrNoRows {
-		return nil, parley.Errorf(op, parley.KindNotFound, "session not found")
-	}
-	if err != nil {
-		return nil, db.dbErr(op, err)
-	}
-	s.CreatedAt, s.LastSeen = fromMicros(created), fromMicros(seen)
-	return s, nil
+	return db.findSession(ctx, "sqldb.FindSession", staffSessions, tokenHash)
 }
 
 // TouchSession sets a session's LastSeen.
 func (db *DB) TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error {
-	const op = "sqldb.TouchSession"
-	res, err := db.db.ExecContext(ctx, db.q(`UPDATE sessions SET last_seen = ? WHERE token_hash = ?`), micros(Truncate(at)), tokenHash)
-	if err != nil {
-		return db.dbErr(op, err)
-	}
-	return db.rowsAffected(op, res, "session not found")
+	return db.touchSession(ctx, "sqldb.TouchSession", staffSessions, tokenHash, at)
 }
 
 // DeleteSession ends a session.
 func (db *DB) DeleteSession(ctx context.Context, tokenHash []byte) error {
-	_, err := db.db.ExecContext(ctx, db.q(`DELETE FROM sessions WHERE token_hash = ?`), tokenHash)
-	return db.dbErr("sqldb.DeleteSession", err)
+	return db.deleteSession(ctx, "sqldb.DeleteSession", staffSessions, tokenHash)
 }
 
 // DeleteUserSessions ends every session of an account.
 func (db *DB) DeleteUserSessions(ctx context.Context, userID string) (int, error) {
-	const op = "sqldb.DeleteUserSessions"
-	res, err := db.db.ExecContext(ctx, db.q(`DELETE FROM sessions WHERE user_id = ?`), userID)
-	if err != nil {
-		return 0, db.dbErr(op, err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), db.dbErr(op, err)
+	return db.deleteOwnerSessions(ctx, "sqldb.DeleteUserSessions", staffSessions, userID)
 }
 
 // CountSessions returns how many sessions were seen at or after since.
