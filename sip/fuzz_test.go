@@ -44,7 +44,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 	if err != nil {
 		f.Fatal(err)
 	}
-	base := 30000 + int(portBase.Add(1)%200)*40
+	base := nextPortBlock()
 	srv, err := sip.New(sip.Config{
 		UDPAddr: "127.0.0.1:0", RTPPortMin: base, RTPPortMax: base + 38,
 		Gateways: map[netip.Addr]string{gatewayIP: facility}, Trunk: trunk.URI(),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"sync"
@@ -21,7 +22,14 @@ var (
 	gatewayIP   = netip.MustParseAddr("127.0.0.1")
 	untrustedIP = netip.MustParseAddr("127.0.0.2")
 	portBase    atomic.Int32
+	// portSeed starts each test process at its own place in the RTP port blocks, so two
+	// processes running at once (CI's packages, a fuzz run beside a test run) rarely pick
+	// the same block.
+	portSeed = rand.Int32N(200)
 )
+
+// nextPortBlock returns the first port of a fresh block of 40 RTP ports in 30000–37999.
+func nextPortBlock() int { return 30000 + int((portBase.Add(1)+portSeed)%200)*40 }
 
 const (
 	pin       = "4321"
@@ -71,7 +79,7 @@ func newHarness(t *testing.T, opts ...option) *harness {
 		policy:   &siptest.FixedPolicy{PINs: map[string]siptest.Inmate{pin: {ID: inmateID, Name: "J. Doe"}}},
 		prompts:  siptest.TonePrompts{},
 	}
-	base := 30000 + int(portBase.Add(1)%200)*40
+	base := nextPortBlock()
 	cfg := sip.Config{
 		UDPAddr: "127.0.0.1:0", TCPAddr: "127.0.0.1:0",
 		RTPPortMin: base, RTPPortMax: base + 38,
