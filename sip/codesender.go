@@ -85,6 +85,15 @@ func (s *Server) SendCode(ctx context.Context, n parley.Number, code string) err
 	if err := sess.Ack(ctx); err != nil {
 		s.log.Warn("verification call: ACK failed", "error", err)
 	}
+	// A BYE from the trunk (the person hung up) reaches this dialog through onBye.
+	s.mu.Lock()
+	s.codeCalls[sess.ID] = sess
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.codeCalls, sess.ID)
+		s.mu.Unlock()
+	}()
 	hangup := func() {
 		bctx, bcancel := bg()
 		defer bcancel()
@@ -104,8 +113,7 @@ func (s *Server) SendCode(ctx context.Context, n parley.Number, code string) err
 		hangup()
 		return parley.Errorf(op, parley.KindUnavailable, "the answer's media is unusable")
 	}
-	// Stop speaking if the dialog ends early. (A BYE from the trunk reaches only inmate
-	// calls' dialogs and is refused; the code is then spoken to no one, and our BYE ends it.)
+	// Stop speaking if the dialog ends early: the called party hung up.
 	pctx, pcancel := context.WithCancel(ctx)
 	defer pcancel()
 	stop := context.AfterFunc(sess.Context(), pcancel)

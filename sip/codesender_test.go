@@ -75,3 +75,34 @@ func TestSendCodeRefusals(t *testing.T) {
 		t.Fatalf("unanswered: %v", err)
 	}
 }
+
+// TestSendCodeCalledPartyHangsUp: the person hangs up while the code is spoken. parley
+// accepts the BYE (not 481), stops speaking and SendCode returns.
+func TestSendCodeCalledPartyHangsUp(t *testing.T) {
+	h := newHarness(t, func(_ *sip.Config, h *harness) { h.prompts = nil })
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- h.srv.SendCode(ctx, number, "493817") }()
+	var c *siptest.TrunkCall
+	select {
+	case c = <-h.trunk.Calls:
+	case <-ctx.Done():
+		t.Fatal("no call reached the trunk")
+	}
+	waitFor(t, "the code to start", func() bool { return siptest.LoudFrames(c.Media.Received()) >= 10 })
+	if err := c.Hangup(ctx); err != nil {
+		t.Fatalf("the called party's BYE was refused: %v", err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("SendCode after the hang-up: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("SendCode did not return after the hang-up")
+	}
+	if _, _, err := siptest.SpokenCode(c.Media.Received(), prompts.English); err == nil {
+		t.Error("the whole code was spoken after the called party hung up")
+	}
+}

@@ -44,14 +44,15 @@ type Server struct {
 	auth *authenticator // nil without Deps.Phones
 	reg  registrar
 
-	mu       sync.Mutex
-	closing  bool
-	calls    map[*call]struct{}
-	outCalls map[string]*call       // outbound dialog id -> call, for BYE and INFO from the trunk
-	inCalls  map[string]*call       // inbound dialog id -> call, for INFO from the inmate
-	deciding map[string]*sync.Mutex // facility id -> lock of its policy decisions (see live.go)
-	wg       sync.WaitGroup
-	serveWG  sync.WaitGroup
+	mu        sync.Mutex
+	closing   bool
+	calls     map[*call]struct{}
+	outCalls  map[string]*call                      // outbound dialog id -> call, for BYE and INFO from the trunk
+	codeCalls map[string]*sipgo.DialogClientSession // verification calls by dialog id, for a BYE from the trunk
+	inCalls   map[string]*call                      // inbound dialog id -> call, for INFO from the inmate
+	deciding  map[string]*sync.Mutex                // facility id -> lock of its policy decisions (see live.go)
+	wg        sync.WaitGroup
+	serveWG   sync.WaitGroup
 }
 
 // New checks the configuration and returns a Server that is not yet listening.
@@ -79,11 +80,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, deps: deps, log: deps.Logger, trunk: trunk,
-		prompts:  &promptCache{src: deps.Prompts},
-		calls:    map[*call]struct{}{},
-		outCalls: map[string]*call{},
-		inCalls:  map[string]*call{},
-		reg:      registrar{m: map[string]Binding{}},
+		prompts:   &promptCache{src: deps.Prompts},
+		calls:     map[*call]struct{}{},
+		outCalls:  map[string]*call{},
+		codeCalls: map[string]*sipgo.DialogClientSession{},
+		inCalls:   map[string]*call{},
+		reg:       registrar{m: map[string]Binding{}},
 	}
 	if deps.Phones != nil {
 		s.auth = newAuthenticator(deps.Phones, &s.cfg, s.now)
@@ -288,6 +290,12 @@ func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 					return
 				}
 			}
+		}
+		s.mu.Lock()
+		code := s.codeCalls[id]
+		s.mu.Unlock()
+		if code != nil && code.ReadBye(req, tx) == nil {
+			return
 		}
 	}
 	_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
