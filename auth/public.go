@@ -133,17 +133,10 @@ func (s *Public) SignIn(ctx context.Context, role parley.Role, name, password, c
 	if err := s.checkFactors(ctx, op, a, password, code); err != nil {
 		return "", nil, nil, err
 	}
-	token, err := randomToken(32)
+	token, sess, err := newSession(op, a.ID, a.FactorVersion, s.c.Now())
 	if err != nil {
-		return "", nil, nil, parley.WrapError(op, parley.KindInternal, err)
+		return "", nil, nil, err
 	}
-	csrf, err := randomToken(32)
-	if err != nil {
-		return "", nil, nil, parley.WrapError(op, parley.KindInternal, err)
-	}
-	now := s.c.Now()
-	sess := &parley.Session{TokenHash: HashToken(token), UserID: a.ID, CSRFToken: csrf, FactorVersion: a.FactorVersion,
-		CreatedAt: now, LastSeen: now}
 	how := "password"
 	if a.TOTPSecret != "" {
 		how = "password+totp"
@@ -160,45 +153,16 @@ func (s *Public) SignIn(ctx context.Context, role parley.Role, name, password, c
 // Authenticate returns the live public session of a token and its account (as
 // Service.Authenticate does for staff).
 func (s *Public) Authenticate(ctx context.Context, token string) (*parley.Session, *parley.PublicAccount, error) {
-	const op = "auth.PublicAuthenticate"
-	if token == "" || len(token) > 100 {
-		return nil, nil, parley.Errorf(op, parley.KindUnauthorized, "sign in first")
-	}
-	h := HashToken(token)
-	sess, err := s.store.FindPublicSession(ctx, h)
-	if parley.IsKind(err, parley.KindNotFound) {
-		return nil, nil, parley.Errorf(op, parley.KindUnauthorized, "sign in first")
-	}
+	var a *parley.PublicAccount
+	st := sessionStore{find: s.store.FindPublicSession, touch: s.store.TouchPublicSession, delete: s.store.DeletePublicSession}
+	sess, err := st.live(ctx, "auth.PublicAuthenticate", token, s.c.Now(), s.c, func(id string, factorVersion int) (bool, error) {
+		var err error
+		a, err = s.store.FindPublicAccount(ctx, id)
+		return err == nil && a.FactorVersion == factorVersion, err
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	now := s.c.Now()
-	dead := func(why string) (*parley.Session, *parley.PublicAccount, error) {
-		if err := s.store.DeletePublicSession(ctx, h); err != nil {
-			return nil, nil, err
-		}
-		return nil, nil, parley.Errorf(op, parley.KindUnauthorized, "%s; sign in again", why)
-	}
-	if now.Sub(sess.LastSeen) >= s.c.IdleTimeout {
-		return dead("session idle too long")
-	}
-	if now.Sub(sess.CreatedAt) >= s.c.AbsoluteTimeout {
-		return dead("session too old")
-	}
-	a, err := s.store.FindPublicAccount(ctx, sess.UserID)
-	if parley.IsKind(err, parley.KindNotFound) {
-		return dead("account gone")
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if a.FactorVersion != sess.FactorVersion {
-		return dead("sign-in factors changed")
-	}
-	if err := s.store.TouchPublicSession(ctx, h, now); err != nil {
-		return nil, nil, err
-	}
-	sess.LastSeen = now
 	return sess, a, nil
 }
 

@@ -298,17 +298,10 @@ func (s *Service) SignIn(ctx context.Context, name, password, code string) (stri
 // startSession creates a session for an account whose factors have been checked, audits
 // the sign-in and returns the token.
 func (s *Service) startSession(ctx context.Context, op string, u *parley.User, how string) (string, *parley.Session, *parley.User, error) {
-	token, err := randomToken(32)
+	token, sess, err := newSession(op, u.ID, u.FactorVersion, s.c.Now())
 	if err != nil {
-		return "", nil, nil, parley.WrapError(op, parley.KindInternal, err)
+		return "", nil, nil, err
 	}
-	csrf, err := randomToken(32)
-	if err != nil {
-		return "", nil, nil, parley.WrapError(op, parley.KindInternal, err)
-	}
-	now := s.c.Now()
-	sess := &parley.Session{TokenHash: HashToken(token), UserID: u.ID, CSRFToken: csrf,
-		FactorVersion: u.FactorVersion, CreatedAt: now, LastSeen: now}
 	if err := s.audit(ctx, "user:"+u.ID, "session.signin", "user:"+u.ID, parley.OutcomeOK, how); err != nil {
 		return "", nil, nil, err
 	}
@@ -322,46 +315,22 @@ func (s *Service) startSession(ctx context.Context, op string, u *parley.User, h
 // that is unknown, idle too long, past the absolute timeout or made before a factor change
 // gives KindUnauthorized (and the dead session is removed).
 func (s *Service) Authenticate(ctx context.Context, token string) (*parley.Session, *parley.User, error) {
-	const op = "auth.Authenticate"
-	if token == "" || len(token) > 100 {
-		return nil, nil, parley.Errorf(op, parley.KindUnauthorized, "sign in first")
-	}
-	h := HashToken(token)
-	sess, err := s.c.Store.FindSession(ctx, h)
-	if parley.IsKind(err, parley.KindNotFound) {
-		return nil, nil, parley.Errorf(op, parley.KindUnauthorized, "sign in first")
-	}
+	var u *parley.User
+	sess, err := s.sessions().live(ctx, "auth.Authenticate", token, s.c.Now(), s.c, func(id string, factorVersion int) (bool, error) {
+		var err error
+		u, err = s.c.Store.FindUser(ctx, id)
+		return err == nil && u.FactorVersion == factorVersion && u.Enrolled(), err
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	now := s.c.Now()
-	dead := func(why string) (*parley.Session, *parley.User, error) {
-		if err := s.c.Store.DeleteSession(ctx, h); err != nil {
-			return nil, nil, err
-		}
-		return nil, nil, parley.Errorf(op, parley.KindUnauthorized, "%s; sign in again", why)
-	}
-	if now.Sub(sess.LastSeen) >= s.c.IdleTimeout {
-		return dead("session idle too long")
-	}
-	if now.Sub(sess.CreatedAt) >= s.c.AbsoluteTimeout {
-		return dead("session too old")
-	}
-	u, err := s.c.Store.FindUser(ctx, sess.UserID)
-	if parley.IsKind(err, parley.KindNotFound) {
-		return dead("account gone")
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if u.FactorVersion != sess.FactorVersion || !u.Enrolled() {
-		return dead("sign-in factors changed")
-	}
-	if err := s.c.Store.TouchSession(ctx, h, now); err != nil {
-		return nil, nil, err
-	}
-	sess.LastSeen = now
 	return sess, u, nil
+}
+
+// sessions is the staff session store.
+func (s *Service) sessions() sessionStore {
+	st := s.c.Store
+	return sessionStore{find: st.FindSession, touch: st.TouchSession, delete: st.DeleteSession}
 }
 
 // SignOut ends the session of a token and audits it.
