@@ -130,34 +130,15 @@ func (db *DB) UpdatePublicAuth(ctx context.Context, a *parley.PublicAccount) err
 	if err != nil {
 		return err
 	}
-	res, err := db.db.ExecContext(ctx, db.q(`UPDATE public_accounts SET pii = ?, factor_version = ?, failed_sign_ins = ?,
-		locked_until = ?, last_totp_step = CASE WHEN last_totp_step > ? THEN last_totp_step ELSE ? END
-		WHERE id = ? AND name_idx = ?`),
-		pii, a.FactorVersion, a.FailedSignIns, micros(a.LockedUntil), a.LastTOTPStep, a.LastTOTPStep, a.ID, db.publicNameIdx(a.Name))
-	if err != nil {
-		return db.dbErr(op, err)
-	}
-	return db.rowsAffected(op, res, "account not found")
+	return db.updateAuth(ctx, op, "public_accounts", pii, a.FactorVersion, a.FailedSignIns, a.LockedUntil, a.LastTOTPStep, a.ID, db.publicNameIdx(a.Name))
 }
 
 // AdvancePublicTOTPStep moves an account's last used TOTP step forward.
 func (db *DB) AdvancePublicTOTPStep(ctx context.Context, id string, step int64) (bool, error) {
-	const op = "sqldb.AdvancePublicTOTPStep"
-	res, err := db.db.ExecContext(ctx, db.q(`UPDATE public_accounts SET last_totp_step = ? WHERE id = ? AND last_totp_step < ?`), step, id, step)
-	if err != nil {
-		return false, db.dbErr(op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, db.dbErr(op, err)
-	}
-	if n == 1 {
-		return true, nil
-	}
-	if _, err := db.FindPublicAccount(ctx, id); err != nil {
-		return false, err
-	}
-	return false, nil
+	return db.advanceTOTPStep(ctx, "sqldb.AdvancePublicTOTPStep", "public_accounts", id, step, func() error {
+		_, err := db.FindPublicAccount(ctx, id)
+		return err
+	})
 }
 
 // VerifyAttorney marks a pending attorney verified.

@@ -216,34 +216,15 @@ func (db *DB) UpdateUserAuth(ctx context.Context, u *parley.User) error {
 	if err != nil {
 		return err
 	}
-	res, err := db.db.ExecContext(ctx, db.q(`UPDATE users SET pii = ?, factor_version = ?, failed_sign_ins = ?,
-		locked_until = ?, last_totp_step = CASE WHEN last_totp_step > ? THEN last_totp_step ELSE ? END
-		WHERE id = ? AND name_idx = ?`),
-		pii, u.FactorVersion, u.FailedSignIns, micros(u.LockedUntil), u.LastTOTPStep, u.LastTOTPStep, u.ID, db.nameIdx(u.Name))
-	if err != nil {
-		return db.dbErr(op, err)
-	}
-	return db.rowsAffected(op, res, "account not found")
+	return db.updateAuth(ctx, op, "users", pii, u.FactorVersion, u.FailedSignIns, u.LockedUntil, u.LastTOTPStep, u.ID, db.nameIdx(u.Name))
 }
 
 // AdvanceTOTPStep moves an account's last used TOTP step forward; see parley.UserService.
 func (db *DB) AdvanceTOTPStep(ctx context.Context, userID string, step int64) (bool, error) {
-	const op = "sqldb.AdvanceTOTPStep"
-	res, err := db.db.ExecContext(ctx, db.q(`UPDATE users SET last_totp_step = ? WHERE id = ? AND last_totp_step < ?`), step, userID, step)
-	if err != nil {
-		return false, db.dbErr(op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, db.dbErr(op, err)
-	}
-	if n == 1 {
-		return true, nil
-	}
-	if _, err := db.FindUser(ctx, userID); err != nil {
-		return false, err
-	}
-	return false, nil
+	return db.advanceTOTPStep(ctx, "sqldb.AdvanceTOTPStep", "users", userID, step, func() error {
+		_, err := db.FindUser(ctx, userID)
+		return err
+	})
 }
 
 // CreateSession stores a session; see parley.UserService.
