@@ -128,10 +128,16 @@ const benchSeed = 2000
 
 func BenchmarkInsertCallEncrypted(b *testing.B) { storetest.BenchInsertEncrypted(b, benchStore(b)) }
 func BenchmarkInsertCallPlain(b *testing.B)     { storetest.BenchInsertPlain(b, plain(b)) }
+func BenchmarkInsertCallSideBySide(b *testing.B) {
+	storetest.BenchInsertSideBySide(b, benchStore(b), plain(b))
+}
 func BenchmarkFindByNumberEncrypted(b *testing.B) {
 	storetest.BenchFindEncrypted(b, benchStore(b), benchSeed)
 }
 func BenchmarkFindByNumberPlain(b *testing.B) { storetest.BenchFindPlain(b, plain(b), benchSeed) }
+func BenchmarkFindByNumberSideBySide(b *testing.B) {
+	storetest.BenchFindSideBySide(b, benchStore(b), plain(b), benchSeed)
+}
 
 // migrationCount is how many migrations are embedded: each leaves one schema_migrations row.
 func migrationCount(t *testing.T) int {

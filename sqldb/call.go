@@ -82,28 +82,74 @@ func (db *DB) callIndexes(c *parley.CallRecord) (inmateIdx any, numberIdx []byte
 	return inmateIdx, numberIdx
 }
 
+// insertCall is the statement CreateCall and CreateCalls run, with callRow's arguments.
+const insertCall = `INSERT INTO calls (id, facility_id, inmate_idx, device_id, number_idx, pii,
+	started_at, duration_ns, status, reason, privileged, recording_state, recording_id, source, import_key_idx,
+	updated_at, charge_cents, credit_reason, paying_account)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // CreateCall stores a new call record; see parley.CallService. KindInvalid if a field is
 // invalid, KindConflict if the id or the non-empty import key exists.
 func (db *DB) CreateCall(ctx context.Context, c *parley.CallRecord) error {
 	const op = "sqldb.CreateCall"
-	if err := validateMutable(op, c); err != nil {
+	row, err := db.callRow(op, c)
+	if err != nil {
 		return err
 	}
+	_, err = db.db.ExecContext(ctx, db.q(insertCall), row...)
+	return db.dbErr(op, err)
+}
+
+// CreateCalls stores new call records in one transaction, all or none, with the same checks
+// as CreateCall. It is for bulk loads (the data generator of the scale benchmarks): the
+// records are sealed before the transaction starts, so several callers seal in parallel
+// while one writes.
+func (db *DB) CreateCalls(ctx context.Context, calls []*parley.CallRecord) error {
+	const op = "sqldb.CreateCalls"
+	rows := make([][]any, len(calls))
+	for i, c := range calls {
+		row, err := db.callRow(op, c)
+		if err != nil {
+			return err
+		}
+		rows[i] = row
+	}
+	return db.inTx(ctx, op, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, db.q(insertCall))
+		if err != nil {
+			return db.dbErr(op, err)
+		}
+		defer stmt.Close()
+		for _, row := range rows {
+			if _, err := stmt.ExecContext(ctx, row...); err != nil {
+				return db.dbErr(op, err)
+			}
+		}
+		return nil
+	})
+}
+
+// callRow checks a new record, fills in its id and times, seals its parties and returns
+// the arguments of insertCall.
+func (db *DB) callRow(op string, c *parley.CallRecord) ([]any, error) {
+	if err := validateMutable(op, c); err != nil {
+		return nil, err
+	}
 	if err := parley.ValidateID(c.FacilityID); err != nil {
-		return &parley.Error{Op: op, Kind: parley.KindInvalid, Message: "facility id", Err: err}
+		return nil, &parley.Error{Op: op, Kind: parley.KindInvalid, Message: "facility id", Err: err}
 	}
 	if c.DeviceID != "" {
 		if err := parley.ValidateID(c.DeviceID); err != nil {
-			return &parley.Error{Op: op, Kind: parley.KindInvalid, Message: "device id", Err: err}
+			return nil, &parley.Error{Op: op, Kind: parley.KindInvalid, Message: "device id", Err: err}
 		}
 	}
 	switch {
 	case c.StartedAt.IsZero():
-		return invalid(op, "start time is required")
+		return nil, invalid(op, "start time is required")
 	case len(c.Source) > 64 || len(c.ImportKey) > 256:
-		return invalid(op, "source or import key too long")
+		return nil, invalid(op, "source or import key too long")
 	case c.ID != "" && parley.ValidateID(c.ID) != nil:
-		return invalid(op, "bad call id")
+		return nil, invalid(op, "bad call id")
 	}
 	if c.ID == "" {
 		c.ID = newID()
@@ -119,16 +165,11 @@ func (db *DB) CreateCall(ctx context.Context, c *parley.CallRecord) error {
 	}
 	pii, err := db.sealPII(op, piiColumn(colCallPII, c.ID), c.InmateID, c.InmateName, string(c.Number), c.ImportKey)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = db.db.ExecContext(ctx, db.q(`INSERT INTO calls (id, facility_id, inmate_idx, device_id, number_idx, pii,
-		started_at, duration_ns, status, reason, privileged, recording_state, recording_id, source, import_key_idx,
-		updated_at, charge_cents, credit_reason, paying_account)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		c.ID, c.FacilityID, inmateIdx, c.DeviceID, numberIdx, pii,
+	return []any{c.ID, c.FacilityID, inmateIdx, c.DeviceID, numberIdx, pii,
 		micros(c.StartedAt), int64(c.Duration), string(c.Status), c.Reason, c.Privileged, string(c.Recording),
-		c.RecordingID, c.Source, importIdx, micros(c.UpdatedAt), c.ChargeCents, c.CreditReason, c.PayingAccount)
-	return db.dbErr(op, err)
+		c.RecordingID, c.Source, importIdx, micros(c.UpdatedAt), c.ChargeCents, c.CreditReason, c.PayingAccount}, nil
 }
 
 // UpdateCall rewrites a record's mutable fields and UpdatedAt (now, if zero), and fills in

@@ -94,5 +94,5 @@ func DSN(path string) string {
 		"&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(NORMAL)" +
-		"&_pragma=secure_delete(1)"
+		"&_pragma=secure_delete(1)" + "&_pragma=cache_size(-65536)"
 }

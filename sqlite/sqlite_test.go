@@ -129,10 +129,16 @@ func plain(b *testing.B) storetest.Plain {
 
 func BenchmarkInsertCallEncrypted(b *testing.B) { storetest.BenchInsertEncrypted(b, benchStore(b)) }
 func BenchmarkInsertCallPlain(b *testing.B)     { storetest.BenchInsertPlain(b, plain(b)) }
+func BenchmarkInsertCallSideBySide(b *testing.B) {
+	storetest.BenchInsertSideBySide(b, benchStore(b), plain(b))
+}
 func BenchmarkFindByNumberEncrypted(b *testing.B) {
 	storetest.BenchFindEncrypted(b, benchStore(b), benchSeed)
 }
 func BenchmarkFindByNumberPlain(b *testing.B) { storetest.BenchFindPlain(b, plain(b), benchSeed) }
+func BenchmarkFindByNumberSideBySide(b *testing.B) {
+	storetest.BenchFindSideBySide(b, benchStore(b), plain(b), benchSeed)
+}
 
 // benchSeed is the number of calls the lookup benchmarks search.
 const benchSeed = 2000

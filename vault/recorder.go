@@ -66,8 +66,10 @@ func (v *Vault) Record(ctx context.Context, callID string, p parley.CallParties,
 		}
 		return nil, verdict, parley.WrapError(op, parley.KindUnavailable, err)
 	}
-	sw, err := NewStreamWriter(syncWriter{bw}, dek, id, v.chunkSize)
+	fl := newFlusher(bw, &v.chunks)
+	sw, err := NewStreamWriter(fl, dek, id, v.chunkSize)
 	if err != nil {
+		fl.discard()
 		bw.Abort()
 		v.dropLive(id)
 		return nil, verdict, err
@@ -76,13 +78,14 @@ func (v *Vault) Record(ctx context.Context, callID string, p parley.CallParties,
 	defer r.mu.Unlock()
 	if r.killed {
 		// Destroyed between the row and the blob.
+		fl.discard()
 		bw.Abort()
 		if err := v.blobs.Delete(ctx, parley.BlobKey(id)); err != nil {
 			v.logger.Warn("cannot delete a destroyed recording's blob", "recording", id, "err", err)
 		}
 		return nil, verdict, parley.Errorf(op, parley.KindDestroyed, "recording was destroyed")
 	}
-	r.blob, r.sw = bw, sw
+	r.blob, r.sw, r.fl = bw, sw, fl
 	return r, verdict, nil
 }
 
@@ -178,21 +181,9 @@ func (v *Vault) dropLive(id string) {
 	v.mu.Unlock()
 }
 
-// syncWriter makes every chunk durable as soon as it is written, so a crash loses at most
-// the chunk being buffered.
-type syncWriter struct{ w parley.BlobWriter }
-
-func (s syncWriter) Write(p []byte) (int, error) {
-	n, err := s.w.Write(p)
-	if err != nil {
-		return n, err
-	}
-	return n, s.w.Sync()
-}
-
-// Recorder writes one recording. It buffers audio in memory up to one chunk, seals each
-// full chunk and makes it durable, so clear audio never reaches storage and a crash loses
-// at most one chunk. If the recording is destroyed while it is written, Write and Close
+// Recorder writes one recording. It buffers audio in memory up to one chunk and seals each
+// full chunk, so clear audio never reaches storage; a flusher writes and syncs the sealed
+// chunks off the caller's goroutine (see flusher for what a crash can lose). If the recording is destroyed while it is written, Write and Close
 // fail with KindDestroyed and the blob is deleted. It is safe for concurrent use.
 type Recorder struct {
 	v   *Vault
@@ -201,8 +192,9 @@ type Recorder struct {
 	mu     sync.Mutex
 	blob   parley.BlobWriter
 	sw     *StreamWriter
-	killed bool // destroyed
-	done   bool // closed or aborted
+	fl     *flusher // nil once finished or discarded
+	killed bool     // destroyed
+	done   bool     // closed or aborted
 }
 
 // ID returns the recording id.
@@ -244,14 +236,20 @@ func (r *Recorder) Close() error {
 	r.done = true
 	defer r.v.dropLive(r.rec.ID)
 	ctx := context.Background()
-	if err := r.sw.Close(); err != nil {
+	err := r.sw.Close()
+	if err != nil {
+		r.stopFlusher(false)
+	} else {
+		err = r.stopFlusher(true)
+	}
+	if err != nil {
 		r.blob.Abort()
 		return parley.WrapError(op, parley.KindUnavailable, err)
 	}
 	if err := r.blob.Commit(); err != nil {
 		return parley.WrapError(op, parley.KindUnavailable, err)
 	}
-	err := r.v.store.FinishRecording(ctx, r.rec.ID, parley.RecordingComplete, r.sw.Written(), r.v.now().UTC())
+	err = r.v.store.FinishRecording(ctx, r.rec.ID, parley.RecordingComplete, r.sw.Written(), r.v.now().UTC())
 	if parley.IsKind(err, parley.KindDestroyed) {
 		// Destroyed by another process meanwhile: the key is gone; drop the ciphertext too.
 		if derr := r.v.blobs.Delete(ctx, parley.BlobKey(r.rec.ID)); derr != nil {
@@ -274,6 +272,7 @@ func (r *Recorder) Abort() error {
 	r.done = true
 	r.v.dropLive(r.rec.ID)
 	ctx := context.Background()
+	r.stopFlusher(false)
 	r.blob.Abort()
 	if err := r.v.blobs.Delete(ctx, parley.BlobKey(r.rec.ID)); err != nil {
 		r.v.logger.Warn("cannot delete an aborted recording's blob", "recording", r.rec.ID, "err", err)
@@ -301,6 +300,7 @@ func (r *Recorder) kill() {
 func (r *Recorder) discardLocked() {
 	r.v.dropLive(r.rec.ID)
 	if r.blob != nil && !r.done {
+		r.stopFlusher(false)
 		r.blob.Abort()
 	}
 	r.done = true
@@ -308,4 +308,19 @@ func (r *Recorder) discardLocked() {
 	if err := r.v.blobs.Delete(context.Background(), parley.BlobKey(r.rec.ID)); err != nil {
 		r.v.logger.Warn("cannot delete a destroyed recording's blob", "recording", r.rec.ID, "err", err)
 	}
+}
+
+// stopFlusher ends the flusher once: with drain, after writing and syncing what is queued
+// (returning the first write error); without, dropping it. The caller holds r.mu.
+func (r *Recorder) stopFlusher(drain bool) error {
+	fl := r.fl
+	if fl == nil {
+		return nil
+	}
+	r.fl = nil
+	if drain {
+		return fl.finish()
+	}
+	fl.discard()
+	return nil
 }

@@ -45,6 +45,7 @@ type Vault struct {
 	mu      sync.Mutex
 	periods map[string]*sync.RWMutex // period -> lock: Record reads, Destroy writes
 	live    map[string]*Recorder     // recording id -> recorder being written
+	chunks  chunkPool                // buffers of sealed chunks on their way to disk
 }
 
 // Access states why a recording is read. Purpose is required and audited; Case is the case

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	mrand "math/rand/v2"
 	"os"
 	"os/signal"
@@ -23,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver for the scratch schema
@@ -50,6 +50,7 @@ type Config struct {
 	Lookups int    // random numbers looked up
 	Sweeps  int    // numbers run through the privilege sweep
 	Workers int    // concurrent inserters
+	Batch   int    // records per transaction (1 = one CreateCall each, as calls arrive)
 	DB      string // "" (SQLite in Dir), or a postgres:// DSN
 	Dir     string // where the SQLite file goes ("" = a temporary directory)
 }
@@ -63,13 +64,14 @@ func Run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&c.Lookups, "lookups", 1000, "lookups by number to time")
 	fs.IntVar(&c.Sweeps, "sweeps", 100, "privilege sweeps to time")
 	fs.IntVar(&c.Workers, "workers", 4, "concurrent inserters")
+	fs.IntVar(&c.Batch, "batch", 1000, "records per transaction (1: one CreateCall per record)")
 	fs.StringVar(&c.DB, "db", "", "postgres:// DSN (default SQLite)")
 	fs.StringVar(&c.Dir, "dir", "", "directory for the SQLite file (default temporary)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if c.Calls < 1 || c.Lookups < 1 || c.Sweeps < 0 || c.Workers < 1 {
-		return fmt.Errorf("-calls, -lookups and -workers must be positive")
+	if c.Calls < 1 || c.Lookups < 1 || c.Sweeps < 0 || c.Workers < 1 || c.Batch < 1 {
+		return fmt.Errorf("-calls, -lookups, -workers and -batch must be positive")
 	}
 	if c.Numbers == 0 {
 		c.Numbers = max(c.Calls/54, 10)
@@ -118,9 +120,9 @@ func Generate(ctx context.Context, c Config, out io.Writer) error {
 	for i := range numbers {
 		numbers[i] = parley.Number(fmt.Sprintf("+1%03d555%04d", 201+i/10000%700, i%10000))
 	}
-	fmt.Fprintf(out, "generating %d call records to %d numbers (%s)\n", c.Calls, c.Numbers, backend(c.DB))
+	fmt.Fprintf(out, "generating %d call records to %d numbers (%s, %d per transaction)\n", c.Calls, c.Numbers, backend(c.DB), c.Batch)
 	start := time.Now()
-	if err := insert(ctx, store, facility, numbers, c); err != nil {
+	if err := insert(ctx, store, facility, numbers, c, out); err != nil {
 		return err
 	}
 	elapsed := time.Since(start)
@@ -194,29 +196,60 @@ func backend(db string) string {
 	return "sqlite"
 }
 
-// insert writes c.Calls records from c.Workers goroutines.
-func insert(ctx context.Context, store parley.Store, facility string, numbers []parley.Number, c Config) error {
+// insert writes c.Calls records from c.Workers goroutines, c.Batch per transaction, and
+// prints progress every million.
+func insert(ctx context.Context, store parley.Store, facility string, numbers []parley.Number, c Config, out io.Writer) error {
+	bulk, isBulk := store.(interface {
+		CreateCalls(ctx context.Context, calls []*parley.CallRecord) error
+	})
+	if c.Batch > 1 && !isBulk {
+		return fmt.Errorf("this store has no bulk insert; use -batch 1")
+	}
 	var wg sync.WaitGroup
 	errc := make(chan error, c.Workers)
+	var done atomic.Int64
+	start := time.Now()
 	per := (c.Calls + c.Workers - 1) / c.Workers
 	base := time.Date(2011, 12, 1, 0, 0, 0, 0, time.UTC)
 	span := int64(2.5 * 365 * 24 * 3600)
+	inmates := max(c.Calls/1000, 1)
 	for w := range c.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			r := mrand.New(mrand.NewPCG(uint64(w), 7))
+			batch := make([]*parley.CallRecord, 0, c.Batch)
+			flush := func() error {
+				var err error
+				if c.Batch == 1 {
+					err = store.CreateCall(ctx, batch[0])
+				} else {
+					err = bulk.CreateCalls(ctx, batch)
+				}
+				if n := done.Add(int64(len(batch))); n/1_000_000 != (n-int64(len(batch)))/1_000_000 {
+					el := time.Since(start)
+					fmt.Fprintf(out, "  %d records, %s, %.0f records/s\n", n, el.Round(time.Second), float64(n)/el.Seconds())
+				}
+				batch = batch[:0]
+				return err
+			}
 			for i := w * per; i < min((w+1)*per, c.Calls); i++ {
-				inmate, _ := rand.Int(rand.Reader, big.NewInt(int64(max(c.Calls/1000, 1))))
-				call := &parley.CallRecord{
-					FacilityID: facility, InmateID: fmt.Sprintf("I%07d", inmate.Int64()), InmateName: "Synthetic Person",
+				batch = append(batch, &parley.CallRecord{
+					FacilityID: facility, InmateID: fmt.Sprintf("I%07d", r.IntN(inmates)), InmateName: "Synthetic Person",
 					Number: numbers[r.IntN(len(numbers))], StartedAt: base.Add(time.Duration(r.Int64N(span)) * time.Second),
 					Duration: time.Duration(r.IntN(900)) * time.Second, Status: parley.CallCompleted,
 					Recording: parley.RecordingNone, Source: "loadgen",
+				})
+				if len(batch) == c.Batch {
+					if err := flush(); err != nil {
+						errc <- err
+						return
+					}
 				}
-				if err := store.CreateCall(ctx, call); err != nil {
+			}
+			if len(batch) > 0 {
+				if err := flush(); err != nil {
 					errc <- err
-					return
 				}
 			}
 		}()

@@ -9,22 +9,32 @@ import (
 	"parley.dev/parley/internal/testingutil"
 )
 
-// TestRunSmall keeps the generator working: a small run prints every figure.
+// TestRunSmall keeps the generator working: a small run, one record per transaction and in
+// batches (with a last, short batch), prints every figure and finds what it stored.
 func TestRunSmall(t *testing.T) {
-	var out bytes.Buffer
-	if err := Run(context.Background(), []string{"-calls", "300", "-lookups", "20", "-sweeps", "5", "-dir", t.TempDir()}, &out); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"insert: 300 records", "lookup by number:", "privilege sweep"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, out.String())
+	for _, batch := range []string{"1", "64"} {
+		var out bytes.Buffer
+		args := []string{"-calls", "300", "-numbers", "5", "-lookups", "20", "-sweeps", "5", "-batch", batch, "-dir", t.TempDir()}
+		if err := Run(context.Background(), args, &out); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"insert: 300 records", "lookup by number:", "privilege sweep"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("-batch %s: output lacks %q:\n%s", batch, want, out.String())
+			}
+		}
+		// 300 records over 5 numbers: every lookup finds about 60, every sweep marks some.
+		if strings.Contains(out.String(), "(0.0 records per number)") || strings.Contains(out.String(), "(0 calls marked)") {
+			t.Errorf("-batch %s: the records were not found:\n%s", batch, out.String())
 		}
 	}
 }
 
 func TestRunRejectsBadFlags(t *testing.T) {
-	if err := Run(context.Background(), []string{"-calls", "0"}, &bytes.Buffer{}); err == nil {
-		t.Fatal("-calls 0 accepted")
+	for _, args := range [][]string{{"-calls", "0"}, {"-batch", "0"}, {"-workers", "-1"}} {
+		if err := Run(context.Background(), args, &bytes.Buffer{}); err == nil {
+			t.Fatalf("%v accepted", args)
+		}
 	}
 }
 

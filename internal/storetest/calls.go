@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -367,4 +368,50 @@ func testDropStaleCalls(t *testing.T, s parley.Store) {
 	wantKind(t, "no cutoff", err, parley.KindInvalid)
 	_, err = s.DropStaleCalls(ctx(t), base, "")
 	wantKind(t, "no reason", err, parley.KindInvalid)
+}
+
+// BulkCaller is the bulk insert both SQL stores offer beside parley.CallService, for loads
+// such as the scale benchmarks' generator.
+type BulkCaller interface {
+	CreateCalls(ctx context.Context, calls []*parley.CallRecord) error
+}
+
+func testCreateCallsBulk(t *testing.T, s parley.Store) {
+	bulk, isBulk := s.(BulkCaller)
+	if !isBulk {
+		t.Fatalf("%T has no CreateCalls", s)
+	}
+	mustFacility(t, s, "f1")
+	n := parley.Number("+15556660002")
+	call := func(inmate, key string) *parley.CallRecord {
+		return &parley.CallRecord{FacilityID: "f1", InmateID: inmate, InmateName: "Bulk " + inmate, Number: n,
+			StartedAt: base, Status: parley.CallCompleted, Recording: parley.RecordingNone, Source: "bulk", ImportKey: key}
+	}
+	batch := []*parley.CallRecord{call("B-1", "k1"), call("B-2", "k2"), call("B-3", "")}
+	ok(t, "bulk create", bulk.CreateCalls(ctx(t), batch))
+	got, err := s.FindCalls(ctx(t), parley.CallFilter{Number: n})
+	ok(t, "find", err)
+	if len(got) != 3 {
+		t.Fatalf("bulk create stored %d records, want 3", len(got))
+	}
+	byInmate, err := s.FindCalls(ctx(t), parley.CallFilter{FacilityID: "f1", InmateID: "B-2"})
+	ok(t, "find by inmate", err)
+	if len(byInmate) != 1 || byInmate[0].InmateName != "Bulk B-2" || byInmate[0].ID != batch[1].ID {
+		t.Fatalf("bulk record round trip: %+v", byInmate)
+	}
+
+	// All or none: a bad record, or one whose import key exists, stores nothing.
+	bad := call("B-4", "")
+	bad.StartedAt = time.Time{}
+	if err := bulk.CreateCalls(ctx(t), []*parley.CallRecord{call("B-5", ""), bad}); !parley.IsKind(err, parley.KindInvalid) {
+		t.Fatalf("batch with a record without start time: %v, want invalid", err)
+	}
+	if err := bulk.CreateCalls(ctx(t), []*parley.CallRecord{call("B-6", ""), call("B-7", "k1")}); !parley.IsKind(err, parley.KindConflict) {
+		t.Fatalf("batch repeating an import key: %v, want conflict", err)
+	}
+	got, err = s.FindCalls(ctx(t), parley.CallFilter{Number: n})
+	ok(t, "find after refused batches", err)
+	if len(got) != 3 {
+		t.Fatalf("refused batches left %d records, want the 3 from before", len(got))
+	}
 }

@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		{"CallInvalid", testCallInvalid},
 		{"CallImportKey", testCallImportKey},
 		{"CallPartiesLater", testCallPartiesLater},
+		{"CreateCallsBulk", testCreateCallsBulk},
 		{"DropStaleCalls", testDropStaleCalls},
 		{"FindCalls", testFindCalls},
 		{"FindCallsLimit", testFindCallsLimit},
