@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -53,6 +54,17 @@ type Config struct {
 	Batch   int    // records per transaction (1 = one CreateCall each, as calls arrive)
 	DB      string // "" (SQLite in Dir), or a postgres:// DSN
 	Dir     string // where the SQLite file goes ("" = a temporary directory)
+	Reuse   bool   // measure the data a previous run left in Dir instead of generating
+}
+
+// runInfo is what a run with -dir leaves beside its database (loadgen.json), so a later
+// run with -reuse can measure the same data again without regenerating it: the synthetic
+// data's field keys, its facility and its size. The data is synthetic, so its keys may sit
+// beside it; parley itself never does that.
+type runInfo struct {
+	EncKey, IndexKey []byte
+	Facility         string
+	Calls, Numbers   int
 }
 
 // Run parses flags, generates and measures, printing one line per figure.
@@ -67,11 +79,15 @@ func Run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&c.Batch, "batch", 1000, "records per transaction (1: one CreateCall per record)")
 	fs.StringVar(&c.DB, "db", "", "postgres:// DSN (default SQLite)")
 	fs.StringVar(&c.Dir, "dir", "", "directory for the SQLite file (default temporary)")
+	fs.BoolVar(&c.Reuse, "reuse", false, "measure the data a previous run left in -dir (no generation)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if c.Calls < 1 || c.Lookups < 1 || c.Sweeps < 0 || c.Workers < 1 || c.Batch < 1 {
 		return fmt.Errorf("-calls, -lookups, -workers and -batch must be positive")
+	}
+	if c.Reuse && (c.Dir == "" || c.DB != "") {
+		return fmt.Errorf("-reuse needs -dir (SQLite)")
 	}
 	if c.Numbers == 0 {
 		c.Numbers = max(c.Calls/54, 10)
@@ -82,7 +98,19 @@ func Run(ctx context.Context, args []string, out io.Writer) error {
 // Generate runs the whole benchmark.
 func Generate(ctx context.Context, c Config, out io.Writer) error {
 	key := func() []byte { k := make([]byte, 32); rand.Read(k); return k }
-	fc, err := fieldcrypt.New(key(), key())
+	info := runInfo{EncKey: key(), IndexKey: key(), Facility: fmt.Sprintf("lg%d", time.Now().UnixNano()%1e9),
+		Calls: c.Calls, Numbers: c.Numbers}
+	infoPath := filepath.Join(c.Dir, "loadgen.json")
+	if c.Reuse {
+		b, err := os.ReadFile(infoPath)
+		if err != nil {
+			return fmt.Errorf("-reuse: %w", err)
+		}
+		if err := json.Unmarshal(b, &info); err != nil {
+			return fmt.Errorf("-reuse: %s: %w", infoPath, err)
+		}
+	}
+	fc, err := fieldcrypt.New(info.EncKey, info.IndexKey)
 	if err != nil {
 		return err
 	}
@@ -112,21 +140,30 @@ func Generate(ctx context.Context, c Config, out io.Writer) error {
 	}
 	defer store.Close()
 
-	facility := fmt.Sprintf("lg%d", time.Now().UnixNano()%1e9)
-	if err := store.CreateFacility(ctx, &parley.Facility{ID: facility, Name: "Load", Type: parley.FacilityPrison, ADP: 5000}); err != nil {
-		return err
-	}
-	numbers := make([]parley.Number, c.Numbers)
+	numbers := make([]parley.Number, info.Numbers)
 	for i := range numbers {
 		numbers[i] = parley.Number(fmt.Sprintf("+1%03d555%04d", 201+i/10000%700, i%10000))
 	}
-	fmt.Fprintf(out, "generating %d call records to %d numbers (%s, %d per transaction)\n", c.Calls, c.Numbers, backend(c.DB), c.Batch)
-	start := time.Now()
-	if err := insert(ctx, store, facility, numbers, c, out); err != nil {
-		return err
+	if c.Reuse {
+		fmt.Fprintf(out, "measuring %d call records to %d numbers left by an earlier run\n", info.Calls, info.Numbers)
+	} else {
+		if err := store.CreateFacility(ctx, &parley.Facility{ID: info.Facility, Name: "Load", Type: parley.FacilityPrison, ADP: 5000}); err != nil {
+			return err
+		}
+		if c.Dir != "" && c.DB == "" {
+			b, _ := json.Marshal(info)
+			if err := os.WriteFile(infoPath, b, 0o600); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(out, "generating %d call records to %d numbers (%s, %d per transaction)\n", c.Calls, c.Numbers, backend(c.DB), c.Batch)
+		start := time.Now()
+		if err := insert(ctx, store, info.Facility, numbers, c, out); err != nil {
+			return err
+		}
+		elapsed := time.Since(start)
+		fmt.Fprintf(out, "insert: %d records in %s = %.0f records/s\n", c.Calls, elapsed.Round(time.Millisecond), float64(c.Calls)/elapsed.Seconds())
 	}
-	elapsed := time.Since(start)
-	fmt.Fprintf(out, "insert: %d records in %s = %.0f records/s\n", c.Calls, elapsed.Round(time.Millisecond), float64(c.Calls)/elapsed.Seconds())
 
 	r := mrand.New(mrand.NewPCG(1, 2))
 	lat := make([]time.Duration, 0, c.Lookups)

@@ -30,8 +30,28 @@ func TestRunSmall(t *testing.T) {
 	}
 }
 
+// TestRunReuse measures what an earlier run left in -dir without generating anything.
+func TestRunReuse(t *testing.T) {
+	dir := t.TempDir()
+	if err := Run(context.Background(), []string{"-calls", "200", "-numbers", "4", "-lookups", "5", "-sweeps", "0", "-dir", dir}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := Run(context.Background(), []string{"-reuse", "-lookups", "20", "-sweeps", "2", "-dir", dir}, &out); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if !strings.Contains(got, "measuring 200 call records to 4 numbers") || strings.Contains(got, "insert:") ||
+		strings.Contains(got, "(0.0 records per number)") {
+		t.Fatalf("reuse run:\n%s", got)
+	}
+	if err := Run(context.Background(), []string{"-reuse", "-dir", t.TempDir()}, &bytes.Buffer{}); err == nil {
+		t.Fatal("-reuse of a directory without a run accepted")
+	}
+}
+
 func TestRunRejectsBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-calls", "0"}, {"-batch", "0"}, {"-workers", "-1"}} {
+	for _, args := range [][]string{{"-calls", "0"}, {"-batch", "0"}, {"-workers", "-1"}, {"-reuse"}} {
 		if err := Run(context.Background(), args, &bytes.Buffer{}); err == nil {
 			t.Fatalf("%v accepted", args)
 		}
