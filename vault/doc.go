@@ -67,9 +67,12 @@
 // changed header, trailing data and truncation are all detected (KindIntegrity; truncation
 // wraps ErrTruncated). Lengths are capped before anything is allocated.
 //
-// The recorder buffers at most one chunk of plaintext in memory and syncs every sealed
-// chunk, so clear audio never touches storage and a crash loses at most one chunk; Recover
-// turns such recordings into truncated ones readable up to the last whole chunk.
+// The recorder buffers at most one chunk of plaintext in memory, so clear audio never
+// touches storage. Sealed chunks are written and synced one by one by a goroutine of the
+// recorder's own, so the caller (a call's RTP read loop) never waits on the disk unless it
+// falls two chunks behind; a crash loses the chunk being filled and at most two sealed ones
+// (64 KiB is four seconds of a stereo G.711 call). Recover turns such recordings into
+// truncated ones readable up to the last whole chunk.
 //
 // # Reads
 //
