@@ -55,6 +55,10 @@ type Config struct {
 	DB      string // "" (SQLite in Dir), or a postgres:// DSN
 	Dir     string // where the SQLite file goes ("" = a temporary directory)
 	Reuse   bool   // measure the data a previous run left in Dir instead of generating
+	// IndexAfter loads the rows with the calls table's secondary indexes dropped and ids in
+	// sequence, then rebuilds the indexes from their own definitions: how a bulk load of
+	// tens of millions of rows is done. The rows and indexes are the same as parley's.
+	IndexAfter bool
 }
 
 // runInfo is what a run with -dir leaves beside its database (loadgen.json), so a later
@@ -80,6 +84,7 @@ func Run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&c.DB, "db", "", "postgres:// DSN (default SQLite)")
 	fs.StringVar(&c.Dir, "dir", "", "directory for the SQLite file (default temporary)")
 	fs.BoolVar(&c.Reuse, "reuse", false, "measure the data a previous run left in -dir (no generation)")
+	fs.BoolVar(&c.IndexAfter, "index-after", false, "SQLite: build the calls indexes after loading (bulk load)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -88,6 +93,9 @@ func Run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if c.Reuse && (c.Dir == "" || c.DB != "") {
 		return fmt.Errorf("-reuse needs -dir (SQLite)")
+	}
+	if c.IndexAfter && (c.DB != "" || c.Batch < 2) {
+		return fmt.Errorf("-index-after needs SQLite and -batch above 1")
 	}
 	if c.Numbers == 0 {
 		c.Numbers = max(c.Calls/54, 10)
@@ -158,8 +166,21 @@ func Generate(ctx context.Context, c Config, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "generating %d call records to %d numbers (%s, %d per transaction)\n", c.Calls, c.Numbers, backend(c.DB), c.Batch)
 		start := time.Now()
+		var rebuild func() error
+		if c.IndexAfter {
+			if rebuild, err = dropCallIndexes(ctx, store); err != nil {
+				return err
+			}
+		}
 		if err := insert(ctx, store, info.Facility, numbers, c, out); err != nil {
 			return err
+		}
+		if rebuild != nil {
+			t0 := time.Now()
+			if err := rebuild(); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "indexes rebuilt in %s\n", time.Since(t0).Round(time.Second))
 		}
 		elapsed := time.Since(start)
 		fmt.Fprintf(out, "insert: %d records in %s = %.0f records/s\n", c.Calls, elapsed.Round(time.Millisecond), float64(c.Calls)/elapsed.Seconds())
@@ -199,6 +220,48 @@ func Generate(ctx context.Context, c Config, out io.Writer) error {
 		fmt.Fprintf(out, "privilege sweep (mark calls + find recordings): %s (%d calls marked)\n", summary(lat), marked)
 	}
 	return nil
+}
+
+// dropCallIndexes drops the SQLite calls table's secondary indexes and returns a function
+// that creates them again from the definitions the migrations gave them.
+func dropCallIndexes(ctx context.Context, store parley.Store) (func() error, error) {
+	raw, ok := store.(interface{ SQL() *sql.DB })
+	if !ok {
+		return nil, fmt.Errorf("-index-after: the store exposes no database")
+	}
+	db := raw.SQL()
+	rows, err := db.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'calls' AND sql IS NOT NULL`)
+	if err != nil {
+		return nil, err
+	}
+	var names, defs []string
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		names, defs = append(names, name), append(defs, def)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if len(defs) == 0 {
+		return nil, fmt.Errorf("-index-after: no indexes on calls")
+	}
+	for _, name := range names {
+		if _, err := db.ExecContext(ctx, `DROP INDEX `+name); err != nil {
+			return nil, err
+		}
+	}
+	return func() error {
+		for _, def := range defs {
+			if _, err := db.ExecContext(ctx, def); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
 }
 
 // scratchSchema creates a schema of its own on the PostgreSQL server, so a run never writes
@@ -271,7 +334,11 @@ func insert(ctx context.Context, store parley.Store, facility string, numbers []
 				return err
 			}
 			for i := w * per; i < min((w+1)*per, c.Calls); i++ {
-				batch = append(batch, &parley.CallRecord{
+				id := ""
+				if c.IndexAfter {
+					id = fmt.Sprintf("lg%014d", i) // appended to the primary key, not scattered
+				}
+				batch = append(batch, &parley.CallRecord{ID: id,
 					FacilityID: facility, InmateID: fmt.Sprintf("I%07d", r.IntN(inmates)), InmateName: "Synthetic Person",
 					Number: numbers[r.IntN(len(numbers))], StartedAt: base.Add(time.Duration(r.Int64N(span)) * time.Second),
 					Duration: time.Duration(r.IntN(900)) * time.Second, Status: parley.CallCompleted,

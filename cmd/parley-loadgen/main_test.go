@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,9 +14,12 @@ import (
 // TestRunSmall keeps the generator working: a small run, one record per transaction and in
 // batches (with a last, short batch), prints every figure and finds what it stored.
 func TestRunSmall(t *testing.T) {
-	for _, batch := range []string{"1", "64"} {
+	indexes := map[string]string{}
+	for _, mode := range [][]string{{"-batch", "1"}, {"-batch", "64"}, {"-batch", "64", "-index-after"}} {
 		var out bytes.Buffer
-		args := []string{"-calls", "300", "-numbers", "5", "-lookups", "20", "-sweeps", "5", "-batch", batch, "-dir", t.TempDir()}
+		batch := strings.Join(mode, " ")
+		dir := t.TempDir()
+		args := append([]string{"-calls", "300", "-numbers", "5", "-lookups", "20", "-sweeps", "5", "-dir", dir}, mode...)
 		if err := Run(context.Background(), args, &out); err != nil {
 			t.Fatal(err)
 		}
@@ -27,6 +32,11 @@ func TestRunSmall(t *testing.T) {
 		if strings.Contains(out.String(), "(0.0 records per number)") || strings.Contains(out.String(), "(0 calls marked)") {
 			t.Errorf("-batch %s: the records were not found:\n%s", batch, out.String())
 		}
+		indexes[batch] = callIndexes(t, filepath.Join(dir, "parley.db"))
+	}
+	// A bulk load ends with the same indexes as a load through CreateCall.
+	if indexes["-batch 64 -index-after"] != indexes["-batch 1"] || !strings.Contains(indexes["-batch 1"], "calls_number") {
+		t.Fatalf("calls indexes differ:\n%v", indexes)
 	}
 }
 
@@ -50,8 +60,24 @@ func TestRunReuse(t *testing.T) {
 	}
 }
 
+// callIndexes lists the definitions of the calls table's indexes in the database at path.
+func callIndexes(t *testing.T, path string) string {
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var defs string
+	err = db.QueryRow(`SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_master
+		WHERE type = 'index' AND tbl_name = 'calls' AND sql IS NOT NULL ORDER BY name)`).Scan(&defs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return defs
+}
+
 func TestRunRejectsBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-calls", "0"}, {"-batch", "0"}, {"-workers", "-1"}, {"-reuse"}} {
+	for _, args := range [][]string{{"-calls", "0"}, {"-batch", "0"}, {"-workers", "-1"}, {"-reuse"}, {"-index-after", "-batch", "1"}} {
 		if err := Run(context.Background(), args, &bytes.Buffer{}); err == nil {
 			t.Fatalf("%v accepted", args)
 		}
