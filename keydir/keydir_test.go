@@ -79,6 +79,50 @@ func TestBadModesRefused(t *testing.T) {
 	}
 }
 
+// TestSecretFileModesRefused: a secret file (or period key file) that group or others may
+// read, or that is not a regular file, is refused like a KEK file with a bad mode: on Open
+// and when it is read.
+func TestSecretFileModesRefused(t *testing.T) {
+	d, dir := openDir(t)
+	ctx := context.Background()
+	if _, err := d.Secret(ctx, "field"); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "secrets", "field.key")
+	for _, mode := range []os.FileMode{0o640, 0o604, 0o644, 0o660} {
+		os.Chmod(p, mode)
+		if _, err := Open(dir, nil, nil); !parley.IsKind(err, parley.KindInvalid) {
+			t.Errorf("secret file %04o: Open = %v, want invalid", mode, err)
+		}
+		if _, err := d.Secret(ctx, "field"); !parley.IsKind(err, parley.KindInvalid) {
+			t.Errorf("secret file %04o: Secret = %v, want invalid", mode, err)
+		}
+	}
+	os.Chmod(p, 0o600)
+	if _, err := Open(dir, nil, nil); err != nil {
+		t.Fatalf("0600 secret file: %v", err)
+	}
+	// A symbolic link (even to a private file) is not a secret file.
+	target := filepath.Join(t.TempDir(), "elsewhere")
+	os.WriteFile(target, []byte("x"), 0o600)
+	link := filepath.Join(dir, "secrets", "index.key")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, nil, nil); !parley.IsKind(err, parley.KindInvalid) {
+		t.Errorf("symlinked secret: Open = %v, want invalid", err)
+	}
+	os.Remove(link)
+	// Period key files are checked when read.
+	if _, err := d.CreatePeriodKey(ctx, "fac/2026-11-23", 1); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(filepath.Join(dir, "periods", "fac", "2026-11-23", "1.key"), 0o644)
+	if _, err := d.PeriodKey(ctx, "fac/2026-11-23", 1); !parley.IsKind(err, parley.KindInvalid) {
+		t.Errorf("0644 period key: %v, want invalid", err)
+	}
+}
+
 func TestLocalKeyringWrapUnwrapRotate(t *testing.T) {
 	d, err := OpenLocal(filepath.Join(t.TempDir(), "keys"), nil)
 	if err != nil {
