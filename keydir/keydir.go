@@ -1,29 +1,49 @@
-// Package keydir keeps parley's keys in a local key directory: key-encryption keys (KEKs,
-// implementing parley.Keyring), KEK-wrapped named secrets, and KEK-wrapped period keys
-// (implementing parley.PeriodKeys) that wrap each recording's data key.
+// Package keydir keeps parley's keys in a local key directory: named secrets and the
+// period keys (implementing parley.PeriodKeys) that wrap each recording's data key, each
+// stored wrapped by a key-encryption key (KEK) of a parley.Keyring. The default keyring,
+// LocalKeyring, keeps the KEKs as files in the same directory.
 //
 // Layout (directories 0700, files 0600):
 //
-//	kek/<id>.key                 32 random bytes; kek/active names the active id
+//	kek/<id>.key                 32 random bytes; kek/active names the active id (LocalKeyring only)
 //	secrets/<name>.key           a named 32-byte secret, wrapped by a KEK
 //	periods/<facility>/<day>/<gen>.key   a period key, wrapped by a KEK
 //	periods/<facility>/<day>/<gen>.rewrap  the re-wrap journal of that generation (opaque)
+//
+// Dir stores the wrapped keys (files, modes, fsync, destruction, journals) and calls its
+// Keyring for every wrap and unwrap; it never sees a KEK. Open refuses a directory, a KEK
+// file or a secret file that group or others may access.
+//
+// An external KMS or Vault transit plugs in as another parley.Keyring passed to Open:
+// Wrap encrypts with the service's current key version, binding aad (as encryption
+// context or associated data), and returns that version's id as WrappedKey.KEK (1 to 255
+// bytes); Unwrap decrypts with the version named by WrappedKey.KEK; Rotate asks the service
+// for a new version. It reports KindUnavailable when the service cannot be reached,
+// KindNotFound for a version that is gone and KindIntegrity for a ciphertext that does not
+// authenticate. The wrapped secrets and period keys stay in this directory either way, so
+// destroying a period key is still local and final. Rewrap then moves every stored key to
+// the active version; KEK versions are retired in the service itself (RetireKEK destroys
+// local KEKs only). Moving an existing directory from local KEKs to a KMS takes a keyring
+// that unwraps with either (by KEK id) and wraps with the KMS, then one Rewrap. The
+// keyring is chosen in cmd/parley (env.go, openKeyring).
+//
+// A wrapped file is "PRLYKEY1", one byte n, n bytes of KEK id, then the keyring's
+// ciphertext of the key, with additional data binding what the key is for (the secret's
+// name, or the period and generation), so a file copied to another name does not unwrap.
+// LocalKeyring's ciphertext is AES-256-GCM (random nonce, cipher.NewGCMWithRandomNonce).
+//
+// Every write is atomic: a temporary file is written, fsynced, renamed (or hard-linked when
+// the name must not exist yet) into place, and the directory is fsynced. A key is wrapped
+// before its file is created, so a keyring that fails leaves no file behind. Destroying a
+// key overwrites the file with zeros, fsyncs, unlinks and fsyncs the directory; on
+// copy-on-write or wear-levelled storage the overwrite is best effort, which is why the
+// key directory must never be backed up with its history and should live on its own file
+// system.
 //
 // A re-wrap journal (WriteJournal, ReadJournal) is written by the vault when it re-wraps a
 // period's surviving data keys under a new generation; its content is sealed by the vault
 // with that generation's period key, so the directory stores it as opaque bytes and it is
 // destroyed together with the key (DestroyPeriodKey).
-//
-// A wrapped file is "PRLYKEY1", one byte n, n bytes of KEK id, then AES-256-GCM (random
-// nonce, cipher.NewGCMWithRandomNonce) of the key with additional data binding what the key
-// is for (the secret's name, or the period and generation), so a file copied to another
-// name does not unwrap.
-//
-// Every write is atomic: a temporary file is written, fsynced, renamed (or hard-linked when
-// the name must not exist yet) into place, and the directory is fsynced. Destroying a key
-// overwrites the file with zeros, fsyncs, unlinks and fsyncs the directory; on copy-on-write
-// or wear-levelled storage the overwrite is best effort, which is why the key directory must
-// never be backed up with its history and should live on its own file system.
 //
 // The key directory must never be inside the data directory (CheckApart): a backup of the
 // data must not carry the keys that decrypt it. A Dir is safe for concurrent use within one
@@ -32,19 +52,16 @@ package keydir
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"parley.dev/parley"
 )
@@ -59,67 +76,76 @@ const (
 	activeFile   = "active"
 	keySuffix    = ".key"
 	wrappedMagic = "PRLYKEY1"
+	maxKEKID     = 255 // the file format gives the KEK id one length byte
 )
 
-// Dir is a key directory. It implements parley.Keyring and parley.PeriodKeys.
+// Dir is a key directory. It implements parley.PeriodKeys; every key it stores is wrapped
+// by its Keyring.
 type Dir struct {
-	root   string
-	logger *slog.Logger
+	root    string
+	logger  *slog.Logger
+	keyring parley.Keyring
 
-	mu     sync.RWMutex
-	keks   map[string][]byte // id -> key
-	active string
+	mu sync.RWMutex // serializes changes to the files
 }
 
-var (
-	_ parley.Keyring    = (*Dir)(nil)
-	_ parley.PeriodKeys = (*Dir)(nil)
-)
+var _ parley.PeriodKeys = (*Dir)(nil)
 
-// Open opens the key directory dir, creating it (mode 0700) and a first KEK on first use.
-// It refuses a directory that grants any permission to group or others.
-func Open(dir string, logger *slog.Logger) (*Dir, error) {
+// Open opens the key directory dir, creating it (mode 0700) on first use, with keyring
+// wrapping every key it stores. A nil keyring means the local KEKs of dir (OpenLocal),
+// created on first use. It refuses a directory or a secret file that grants any
+// permission to group or others.
+func Open(dir string, keyring parley.Keyring, logger *slog.Logger) (*Dir, error) {
 	const op = "keydir.Open"
-	if dir == "" {
-		return nil, parley.Errorf(op, parley.KindInvalid, "key directory required")
-	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	root, err := openRoot(op, dir, logger)
+	if err != nil {
+		return nil, err
+	}
+	if keyring == nil {
+		if keyring, err = OpenLocal(root, logger); err != nil {
+			return nil, err
+		}
+	}
+	for _, sub := range []string{secretsDir, periodsDir} {
+		if err := ensurePrivateDir(op, filepath.Join(root, sub)); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkSecretFiles(op, filepath.Join(root, secretsDir)); err != nil {
+		return nil, err
+	}
+	return &Dir{root: root, logger: logger, keyring: keyring}, nil
+}
+
+// openRoot returns the absolute key directory, created with mode 0700 if missing and
+// refused if group or others may access it.
+func openRoot(op, dir string, logger *slog.Logger) (string, error) {
+	if dir == "" {
+		return "", parley.Errorf(op, parley.KindInvalid, "key directory required")
+	}
 	root, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, parley.WrapError(op, parley.KindInvalid, err)
+		return "", parley.WrapError(op, parley.KindInvalid, err)
 	}
 	if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
 		if err := os.MkdirAll(root, 0o700); err != nil {
-			return nil, &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot create key directory", Err: err}
+			return "", &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot create key directory", Err: err}
 		}
 		logger.Info("created key directory", "dir", root)
 	}
-	if err := checkPrivate(op, root); err != nil {
-		return nil, err
+	return root, checkPrivate(op, root)
+}
+
+// ensurePrivateDir creates the subdirectory p (mode 0700) if missing and refuses it if
+// group or others may access it.
+func ensurePrivateDir(op, p string) error {
+	if err := os.Mkdir(p, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot create key subdirectory", Err: err}
 	}
-	for _, sub := range []string{kekDir, secretsDir, periodsDir} {
-		p := filepath.Join(root, sub)
-		if err := os.Mkdir(p, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			return nil, &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot create key subdirectory", Err: err}
-		}
-		if err := checkPrivate(op, p); err != nil {
-			return nil, err
-		}
-	}
-	d := &Dir{root: root, logger: logger, keks: map[string][]byte{}}
-	if err := d.loadKEKs(op); err != nil {
-		return nil, err
-	}
-	if d.active == "" {
-		id, err := d.newKEK(op)
-		if err != nil {
-			return nil, err
-		}
-		logger.Info("created first key-encryption key", "kek", id)
-	}
-	return d, nil
+	return checkPrivate(op, p)
 }
 
 // checkPrivate refuses a path that is not a directory or that group or others may access.
@@ -138,159 +164,68 @@ func checkPrivate(op, p string) error {
 	return nil
 }
 
-// loadKEKs reads every KEK and the active id.
-func (d *Dir) loadKEKs(op string) error {
-	dir := filepath.Join(d.root, kekDir)
-	ents, err := os.ReadDir(dir)
+// checkKeyFile refuses (KindInvalid) a key file that is not a regular file or that group
+// or others may access; what names the kind of file in the message.
+func checkKeyFile(op, what, p string) error {
+	fi, err := os.Lstat(p)
 	if err != nil {
-		return &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot read KEK directory", Err: err}
+		return &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot stat " + what, Err: err}
 	}
-	for _, e := range ents {
-		name := e.Name()
-		if !strings.HasSuffix(name, keySuffix) || strings.HasPrefix(name, ".") {
-			continue
-		}
-		id := strings.TrimSuffix(name, keySuffix)
-		if !validSegment(id) {
-			continue
-		}
-		p := filepath.Join(dir, name)
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot stat KEK", Err: err}
-		}
-		if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
-			return parley.Errorf(op, parley.KindInvalid, "KEK file %s must be a regular file with mode 0600", p)
-		}
-		k, err := os.ReadFile(p)
-		if err != nil {
-			return &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot read KEK", Err: err}
-		}
-		if len(k) != KeySize {
-			return parley.Errorf(op, parley.KindIntegrity, "KEK %s has the wrong size", id)
-		}
-		d.keks[id] = k
+	return checkKeyMode(op, what, p, fi)
+}
+
+func checkKeyMode(op, what, p string, fi fs.FileInfo) error {
+	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
+		return parley.Errorf(op, parley.KindInvalid, "%s file %s must be a regular file with mode 0600", what, p)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, activeFile))
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if len(d.keks) > 0 {
-			return parley.Errorf(op, parley.KindIntegrity, "key directory holds KEKs but no kek/active file")
-		}
-		return nil
-	case err != nil:
-		return &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot read active KEK id", Err: err}
-	}
-	id := strings.TrimSpace(string(b))
-	if _, ok := d.keks[id]; !ok {
-		return parley.Errorf(op, parley.KindIntegrity, "active KEK %q is missing", id)
-	}
-	d.active = id
 	return nil
 }
 
-// newKEK creates a KEK and makes it active. The caller holds d.mu (or is Open).
-func (d *Dir) newKEK(op string) (string, error) {
-	var suffix [2]byte
-	rand.Read(suffix[:])
-	id := "kek-" + time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(suffix[:])
-	if _, ok := d.keks[id]; ok {
-		return "", parley.Errorf(op, parley.KindConflict, "KEK id collision, retry")
+// checkSecretFiles refuses the directory if any secret file in sdir has a bad mode.
+func checkSecretFiles(op, sdir string) error {
+	ents, err := os.ReadDir(sdir)
+	if err != nil {
+		return &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot read secrets directory", Err: err}
 	}
-	k := make([]byte, KeySize)
-	rand.Read(k)
-	dir := filepath.Join(d.root, kekDir)
-	if err := writeNew(filepath.Join(dir, id+keySuffix), k); err != nil {
-		return "", &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot write KEK", Err: err}
+	for _, e := range ents {
+		if name := e.Name(); strings.HasSuffix(name, keySuffix) && !strings.HasPrefix(name, ".") {
+			if err := checkKeyFile(op, "secret", filepath.Join(sdir, name)); err != nil {
+				return err
+			}
+		}
 	}
-	if err := writeReplace(filepath.Join(dir, activeFile), []byte(id+"\n")); err != nil {
-		return "", &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot write active KEK id", Err: err}
-	}
-	d.keks[id] = k
-	d.active = id
-	return id, nil
+	return nil
 }
 
-// ActiveKEK returns the id of the KEK that Wrap uses.
-func (d *Dir) ActiveKEK() string {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return d.active
-}
+// Keyring returns the keyring that wraps the directory's keys.
+func (d *Dir) Keyring() parley.Keyring { return d.keyring }
 
-// Rotate creates a new KEK and makes it active. Older KEKs still unwrap until retired.
+// ActiveKEK returns the id of the keyring's active KEK, the one new keys are wrapped by.
+func (d *Dir) ActiveKEK() string { return d.keyring.ActiveKEK() }
+
+// Rotate makes the keyring create a new active KEK. Stored keys stay wrapped by the older
+// one (which still unwraps) until Rewrap.
 func (d *Dir) Rotate(ctx context.Context) (string, error) {
-	const op = "keydir.Rotate"
-	if err := ctx.Err(); err != nil {
-		return "", parley.WrapError(op, parley.KindUnavailable, err)
-	}
-	d.mu.Lock()
+	d.mu.Lock() // not during a Rewrap
 	defer d.mu.Unlock()
-	id, err := d.newKEK(op)
+	id, err := d.keyring.Rotate(ctx)
 	if err != nil {
-		return "", err
+		return "", parley.WrapError("keydir.Rotate", parley.KindUnavailable, err)
 	}
-	d.logger.Info("rotated key-encryption key", "kek", id)
 	return id, nil
 }
 
-// kekAAD prefixes caller AAD so KEK ciphertexts never authenticate in another context.
-func kekAAD(aad []byte) []byte { return append([]byte("parley/kek/v1\x00"), aad...) }
-
-func newAEAD(key []byte) (cipher.AEAD, error) {
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
+// encodeWrapped renders a wrapped key file; KindInternal if the keyring gave a KEK id the
+// format cannot hold.
+func encodeWrapped(op string, w parley.WrappedKey) ([]byte, error) {
+	if w.KEK == "" || len(w.KEK) > maxKEKID || len(w.Ciphertext) == 0 {
+		return nil, parley.Errorf(op, parley.KindInternal, "keyring returned a wrapped key with an unusable KEK id or no ciphertext")
 	}
-	return cipher.NewGCMWithRandomNonce(block)
-}
-
-// Wrap encrypts key under the active KEK, binding aad.
-func (d *Dir) Wrap(ctx context.Context, key, aad []byte) (parley.WrappedKey, error) {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return d.wrapLocked("keydir.Wrap", key, aad)
-}
-
-func (d *Dir) wrapLocked(op string, key, aad []byte) (parley.WrappedKey, error) {
-	aead, err := newAEAD(d.keks[d.active])
-	if err != nil {
-		return parley.WrappedKey{}, parley.WrapError(op, parley.KindInternal, err)
-	}
-	return parley.WrappedKey{KEK: d.active, Ciphertext: aead.Seal(nil, nil, key, kekAAD(aad))}, nil
-}
-
-// Unwrap decrypts a wrapped key with the KEK that wrapped it: KindNotFound if that KEK is
-// gone, KindIntegrity if the ciphertext or aad do not authenticate.
-func (d *Dir) Unwrap(ctx context.Context, w parley.WrappedKey, aad []byte) ([]byte, error) {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return d.unwrapLocked("keydir.Unwrap", w, aad)
-}
-
-func (d *Dir) unwrapLocked(op string, w parley.WrappedKey, aad []byte) ([]byte, error) {
-	k, ok := d.keks[w.KEK]
-	if !ok {
-		return nil, parley.Errorf(op, parley.KindNotFound, "KEK %q not found", w.KEK)
-	}
-	aead, err := newAEAD(k)
-	if err != nil {
-		return nil, parley.WrapError(op, parley.KindInternal, err)
-	}
-	pt, err := aead.Open(nil, nil, w.Ciphertext, kekAAD(aad))
-	if err != nil {
-		return nil, parley.Errorf(op, parley.KindIntegrity, "wrapped key does not authenticate")
-	}
-	return pt, nil
-}
-
-// encodeWrapped renders a wrapped key file.
-func encodeWrapped(w parley.WrappedKey) []byte {
 	b := make([]byte, 0, len(wrappedMagic)+1+len(w.KEK)+len(w.Ciphertext))
 	b = append(b, wrappedMagic...)
 	b = append(b, byte(len(w.KEK)))
 	b = append(b, w.KEK...)
-	return append(b, w.Ciphertext...)
+	return append(b, w.Ciphertext...), nil
 }
 
 // decodeWrapped parses a wrapped key file.
@@ -335,48 +270,72 @@ func (d *Dir) Secret(ctx context.Context, name string) ([]byte, error) {
 		return nil, parley.WrapError(op, parley.KindUnavailable, err)
 	}
 	p := filepath.Join(d.root, secretsDir, name+keySuffix)
-	d.mu.RLock()
-	k, err := d.readWrapped(op, p, secretAAD(name))
-	d.mu.RUnlock()
+	k, err := d.readWrapped(ctx, op, p, secretAAD(name))
 	if !parley.IsKind(err, parley.KindNotFound) {
 		return k, err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	k, err = d.readWrapped(op, p, secretAAD(name))
-	if !parley.IsKind(err, parley.KindNotFound) {
-		return k, err
+	if w, err := readFile(op, p); err == nil { // created meanwhile
+		return d.unwrap(ctx, op, w, secretAAD(name))
+	} else if !parley.IsKind(err, parley.KindNotFound) {
+		return nil, err
 	}
 	k = make([]byte, KeySize)
 	rand.Read(k)
-	if err := d.writeWrapped(op, p, k, secretAAD(name), false); err != nil {
+	if err := d.writeWrapped(ctx, op, p, k, secretAAD(name), false); err != nil {
 		return nil, err
 	}
 	d.logger.Info("created secret", "name", name)
 	return k, nil
 }
 
-// readWrapped reads and unwraps a key file. KindNotFound if it does not exist. The caller
-// holds d.mu.
-func (d *Dir) readWrapped(op, p string, aad []byte) ([]byte, error) {
-	b, err := os.ReadFile(p)
+// readFile reads a wrapped key file: KindNotFound if it does not exist, KindInvalid if it
+// is not a regular file private to its owner.
+func readFile(op, p string) (parley.WrappedKey, error) {
+	f, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, parley.Errorf(op, parley.KindNotFound, "key not found")
+		return parley.WrappedKey{}, parley.Errorf(op, parley.KindNotFound, "key not found")
 	}
 	if err != nil {
-		return nil, &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot read key file", Err: err}
+		return parley.WrappedKey{}, &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot read key file", Err: err}
 	}
-	w, err := decodeWrapped(op, b)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return parley.WrappedKey{}, &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot stat key file", Err: err}
+	}
+	if err := checkKeyMode(op, "key", p, fi); err != nil {
+		return parley.WrappedKey{}, err
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 4096)) // a wrapped 32-byte key is far smaller
+	if err != nil {
+		return parley.WrappedKey{}, &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot read key file", Err: err}
+	}
+	return decodeWrapped(op, b)
+}
+
+// readWrapped reads and unwraps a key file. KindNotFound if it does not exist. The file
+// is read under d.mu; the keyring (perhaps a remote service) is called without it.
+func (d *Dir) readWrapped(ctx context.Context, op, p string, aad []byte) ([]byte, error) {
+	d.mu.RLock()
+	w, err := readFile(op, p)
+	d.mu.RUnlock()
 	if err != nil {
 		return nil, err
 	}
-	k, err := d.unwrapLocked(op, w, aad)
+	return d.unwrap(ctx, op, w, aad)
+}
+
+// unwrap asks the keyring to unwrap w and checks the size of the key.
+func (d *Dir) unwrap(ctx context.Context, op string, w parley.WrappedKey, aad []byte) ([]byte, error) {
+	k, err := d.keyring.Unwrap(ctx, w, aad)
 	if parley.IsKind(err, parley.KindNotFound) {
 		// The file exists but its KEK is gone: that is damage, not absence.
 		return nil, parley.Errorf(op, parley.KindIntegrity, "key file is wrapped by a missing KEK")
 	}
 	if err != nil {
-		return nil, err
+		return nil, parley.WrapError(op, parley.KindUnavailable, err)
 	}
 	if len(k) != KeySize {
 		return nil, parley.Errorf(op, parley.KindIntegrity, "key has the wrong size")
@@ -384,17 +343,34 @@ func (d *Dir) readWrapped(op, p string, aad []byte) ([]byte, error) {
 	return k, nil
 }
 
-// writeWrapped wraps k under the active KEK and writes it to p atomically. If replace is
-// false it fails with KindConflict when p exists. The caller holds d.mu.
-func (d *Dir) writeWrapped(op, p string, k, aad []byte, replace bool) error {
-	w, err := d.wrapLocked(op, k, aad)
+// wrap asks the keyring to wrap k and renders the file content.
+func (d *Dir) wrap(ctx context.Context, op string, k, aad []byte) ([]byte, error) {
+	w, err := d.keyring.Wrap(ctx, k, aad)
+	if err != nil {
+		return nil, parley.WrapError(op, parley.KindUnavailable, err)
+	}
+	return encodeWrapped(op, w)
+}
+
+// writeWrapped wraps k with the keyring and writes it to p atomically; nothing is written
+// if wrapping fails. If replace is false it fails with KindConflict when p exists. The
+// caller holds d.mu.
+func (d *Dir) writeWrapped(ctx context.Context, op, p string, k, aad []byte, replace bool) error {
+	b, err := d.wrap(ctx, op, k, aad)
 	if err != nil {
 		return err
 	}
+	return writeKeyFile(op, p, b, replace)
+}
+
+// writeKeyFile writes a wrapped key file atomically; KindConflict if replace is false and
+// p exists. The caller holds d.mu.
+func writeKeyFile(op, p string, b []byte, replace bool) error {
+	var err error
 	if replace {
-		err = writeReplace(p, encodeWrapped(w))
+		err = writeReplace(p, b)
 	} else {
-		err = writeNew(p, encodeWrapped(w))
+		err = writeNew(p, b)
 	}
 	if errors.Is(err, fs.ErrExist) {
 		return parley.Errorf(op, parley.KindConflict, "key exists")

@@ -16,7 +16,7 @@ import (
 func openDir(t *testing.T) (*Dir, string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "keys")
-	d, err := Open(dir, nil)
+	d, err := Open(dir, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestOpenCreatesPrivateLayout(t *testing.T) {
 		t.Fatalf("kek file: %v %v", fi, err)
 	}
 	// Reopening keeps the same KEK.
-	d2, err := Open(dir, nil)
+	d2, err := Open(dir, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,35 +52,82 @@ func TestBadModesRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Chmod(dir, 0o755)
-	if _, err := Open(dir, nil); !parley.IsKind(err, parley.KindInvalid) {
+	if _, err := Open(dir, nil, nil); !parley.IsKind(err, parley.KindInvalid) {
 		t.Fatalf("0755 dir: err = %v, want invalid", err)
 	}
 	os.Chmod(dir, 0o700)
-	if _, err := Open(dir, nil); err != nil {
+	if _, err := Open(dir, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	os.Chmod(filepath.Join(dir, "kek"), 0o750)
-	if _, err := Open(dir, nil); !parley.IsKind(err, parley.KindInvalid) {
+	if _, err := Open(dir, nil, nil); !parley.IsKind(err, parley.KindInvalid) {
 		t.Fatalf("0750 kek dir: err = %v, want invalid", err)
 	}
 	os.Chmod(filepath.Join(dir, "kek"), 0o700)
-	d, err := Open(dir, nil)
+	d, err := Open(dir, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	os.Chmod(filepath.Join(dir, "kek", d.ActiveKEK()+".key"), 0o644)
-	if _, err := Open(dir, nil); !parley.IsKind(err, parley.KindInvalid) {
+	if _, err := Open(dir, nil, nil); !parley.IsKind(err, parley.KindInvalid) {
 		t.Fatalf("0644 kek file: err = %v, want invalid", err)
 	}
 	f := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(f, nil, 0o600)
-	if _, err := Open(f, nil); !parley.IsKind(err, parley.KindInvalid) {
+	if _, err := Open(f, nil, nil); !parley.IsKind(err, parley.KindInvalid) {
 		t.Fatalf("regular file: err = %v, want invalid", err)
 	}
 }
 
-func TestWrapUnwrapRotate(t *testing.T) {
-	d, _ := openDir(t)
+// TestSecretFileModesRefused: a secret file (or period key file) that group or others may
+// read, or that is not a regular file, is refused like a KEK file with a bad mode: on Open
+// and when it is read.
+func TestSecretFileModesRefused(t *testing.T) {
+	d, dir := openDir(t)
+	ctx := context.Background()
+	if _, err := d.Secret(ctx, "field"); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "secrets", "field.key")
+	for _, mode := range []os.FileMode{0o640, 0o604, 0o644, 0o660} {
+		os.Chmod(p, mode)
+		if _, err := Open(dir, nil, nil); !parley.IsKind(err, parley.KindInvalid) {
+			t.Errorf("secret file %04o: Open = %v, want invalid", mode, err)
+		}
+		if _, err := d.Secret(ctx, "field"); !parley.IsKind(err, parley.KindInvalid) {
+			t.Errorf("secret file %04o: Secret = %v, want invalid", mode, err)
+		}
+	}
+	os.Chmod(p, 0o600)
+	if _, err := Open(dir, nil, nil); err != nil {
+		t.Fatalf("0600 secret file: %v", err)
+	}
+	// A symbolic link (even to a private file) is not a secret file.
+	target := filepath.Join(t.TempDir(), "elsewhere")
+	os.WriteFile(target, []byte("x"), 0o600)
+	link := filepath.Join(dir, "secrets", "index.key")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, nil, nil); !parley.IsKind(err, parley.KindInvalid) {
+		t.Errorf("symlinked secret: Open = %v, want invalid", err)
+	}
+	os.Remove(link)
+	// Period key files are checked when read.
+	if _, err := d.CreatePeriodKey(ctx, "fac/2026-11-23", 1); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(filepath.Join(dir, "periods", "fac", "2026-11-23", "1.key"), 0o644)
+	if _, err := d.PeriodKey(ctx, "fac/2026-11-23", 1); !parley.IsKind(err, parley.KindInvalid) {
+		t.Errorf("0644 period key: %v, want invalid", err)
+	}
+}
+
+func TestLocalKeyringWrapUnwrapRotate(t *testing.T) {
+	d, err := OpenLocal(filepath.Join(t.TempDir(), "keys"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	key := bytes.Repeat([]byte{7}, 32)
 	w1, err := d.Wrap(ctx, key, []byte("aad-1"))
@@ -131,7 +178,7 @@ func TestSecrets(t *testing.T) {
 	if bytes.Equal(a, b) {
 		t.Fatal("two secrets are equal")
 	}
-	d2, _ := Open(dir, nil)
+	d2, _ := Open(dir, nil, nil)
 	a2, err := d2.Secret(ctx, "field")
 	if err != nil || !bytes.Equal(a, a2) {
 		t.Fatalf("secret not stable across reopen: %v", err)
@@ -264,7 +311,7 @@ func TestRewrapRetire(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "kek", old+".key")); !os.IsNotExist(err) {
 		t.Fatalf("retired KEK file remains: %v", err)
 	}
-	d2, err := Open(dir, nil)
+	d2, err := Open(dir, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +321,7 @@ func TestRewrapRetire(t *testing.T) {
 	if got, err := d2.PeriodKey(ctx, "fac/2026-11-23", 1); err != nil || !bytes.Equal(got, pk) {
 		t.Fatalf("period key after retire: %v", err)
 	}
-	if ids := d2.KEKs(); len(ids) != 1 || ids[0] != d.ActiveKEK() {
+	if ids := d2.Keyring().(*LocalKeyring).KEKs(); len(ids) != 1 || ids[0] != d.ActiveKEK() {
 		t.Fatalf("KEKs = %v", ids)
 	}
 }

@@ -62,14 +62,19 @@ func (d *Dir) CreatePeriodKey(ctx context.Context, period string, gen int) ([]by
 	if err := ctx.Err(); err != nil {
 		return nil, parley.WrapError(op, parley.KindUnavailable, err)
 	}
+	k := make([]byte, KeySize)
+	randRead(k)
+	// Wrap first: a keyring that fails (a KMS that cannot be reached) leaves nothing behind.
+	b, err := d.wrap(ctx, op, k, periodAAD(period, gen))
+	if err != nil {
+		return nil, err
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := mkdirs(filepath.Join(d.root, periodsDir), filepath.Dir(p)); err != nil {
 		return nil, &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot create period directory", Err: err}
 	}
-	k := make([]byte, KeySize)
-	randRead(k)
-	if err := d.writeWrapped(op, p, k, periodAAD(period, gen), false); err != nil {
+	if err := writeKeyFile(op, p, b, false); err != nil {
 		return nil, err
 	}
 	d.logger.Debug("created period key", "period", period, "gen", gen)
@@ -87,9 +92,7 @@ func (d *Dir) PeriodKey(ctx context.Context, period string, gen int) ([]byte, er
 	if err := ctx.Err(); err != nil {
 		return nil, parley.WrapError(op, parley.KindUnavailable, err)
 	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return d.readWrapped(op, p, periodAAD(period, gen))
+	return d.readWrapped(ctx, op, p, periodAAD(period, gen))
 }
 
 // DestroyPeriodKey overwrites the key file with zeros, fsyncs it, unlinks it and fsyncs its
@@ -210,33 +213,34 @@ func (d *Dir) walkWrapped(fn func(path string, aad []byte) error) error {
 	})
 }
 
-// Rewrap re-wraps every secret and period key that is not wrapped by the active KEK under
-// the active KEK, and returns how many it rewrote. Each file is replaced atomically.
+// Rewrap re-wraps every secret and period key that is not wrapped by the keyring's active
+// KEK under the active KEK, and returns how many it rewrote. Each file is replaced
+// atomically, so a keyring failure part-way leaves every file readable (the rest keep
+// their older KEK until the next Rewrap).
 func (d *Dir) Rewrap(ctx context.Context) (int, error) {
 	const op = "keydir.Rewrap"
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	active := d.keyring.ActiveKEK()
 	n := 0
 	err := d.walkWrapped(func(p string, aad []byte) error {
 		if err := ctx.Err(); err != nil {
 			return parley.WrapError(op, parley.KindUnavailable, err)
 		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot read key file", Err: err}
+		w, err := readFile(op, p)
+		if err != nil || w.KEK == active {
+			return err
 		}
-		w, err := decodeWrapped(op, b)
+		k, err := d.unwrap(ctx, op, w, aad)
 		if err != nil {
 			return err
 		}
-		if w.KEK == d.active {
-			return nil
-		}
-		k, err := d.unwrapLocked(op, w, aad)
+		b, err := d.wrap(ctx, op, k, aad)
+		clear(k)
 		if err != nil {
 			return err
 		}
-		if err := d.writeWrapped(op, p, k, aad, true); err != nil {
+		if err := writeKeyFile(op, p, b, true); err != nil {
 			return err
 		}
 		n++
@@ -245,23 +249,26 @@ func (d *Dir) Rewrap(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, parley.WrapError(op, parley.KindUnavailable, err)
 	}
-	d.logger.Info("re-wrapped keys under the active KEK", "count", n, "kek", d.active)
+	d.logger.Info("re-wrapped keys under the active KEK", "count", n, "kek", active)
 	return n, nil
 }
 
-// RetireKEK destroys the KEK id. It refuses (KindConflict) to retire the active KEK or one
-// that still wraps a secret or period key (run Rewrap first). KindNotFound if id is unknown.
+// RetireKEK destroys the local KEK id. It refuses (KindConflict) to retire the active KEK
+// or one that still wraps a secret or period key (run Rewrap first); KindNotFound if id is
+// unknown; KindInvalid if the keyring is not local (an external KMS retires its key
+// versions itself).
 func (d *Dir) RetireKEK(ctx context.Context, id string) error {
 	const op = "keydir.RetireKEK"
 	if err := ctx.Err(); err != nil {
 		return parley.WrapError(op, parley.KindUnavailable, err)
 	}
+	r, ok := d.keyring.(kekRetirer)
+	if !ok {
+		return parley.Errorf(op, parley.KindInvalid, "this keyring's KEKs are retired in the key service, not here")
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if _, ok := d.keks[id]; !ok || !validSegment(id) {
-		return parley.Errorf(op, parley.KindNotFound, "KEK not found")
-	}
-	if id == d.active {
+	if id == d.keyring.ActiveKEK() {
 		return parley.Errorf(op, parley.KindConflict, "cannot retire the active KEK")
 	}
 	inUse := 0
@@ -281,25 +288,7 @@ func (d *Dir) RetireKEK(ctx context.Context, id string) error {
 	if inUse > 0 {
 		return parley.Errorf(op, parley.KindConflict, "KEK still wraps %d keys: run rewrap first", inUse)
 	}
-	if _, err := shred(filepath.Join(d.root, kekDir, id+keySuffix)); err != nil {
-		return &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "cannot destroy KEK", Err: err}
-	}
-	clear(d.keks[id])
-	delete(d.keks, id)
-	d.logger.Info("retired key-encryption key", "kek", id)
-	return nil
-}
-
-// KEKs returns the ids of every KEK held, sorted.
-func (d *Dir) KEKs() []string {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	ids := make([]string, 0, len(d.keks))
-	for id := range d.keks {
-		ids = append(ids, id)
-	}
-	sortStrings(ids)
-	return ids
+	return r.retireKEK(ctx, id)
 }
 
 var errNotDir = errors.New("not a directory")

@@ -271,7 +271,7 @@ func newEnv(tb testing.TB, chunkSize int) *env {
 	if e.blobs, err = file.Open(e.blobDir); err != nil {
 		tb.Fatal(err)
 	}
-	if e.keys, err = keydir.Open(e.keyDir, nil); err != nil {
+	if e.keys, err = keydir.Open(e.keyDir, nil, nil); err != nil {
 		tb.Fatal(err)
 	}
 	e.cfg = Config{Store: e.store, Blobs: e.blobs, PeriodKeys: e.keys, Gate: e.gate, Auditor: e.audit,

@@ -89,7 +89,11 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 			e.Close()
 		}
 	}()
-	if e.keys, err = keydir.Open(keysDir, logger); err != nil {
+	keyring, err := openKeyring(keysDir, logger)
+	if err != nil {
+		return nil, err
+	}
+	if e.keys, err = keydir.Open(keysDir, keyring, logger); err != nil {
 		return nil, err
 	}
 	fieldKey, err := e.keys.Secret(ctx, "field")
@@ -149,6 +153,17 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 	}
 	e.searcher = &records.Searcher{Calls: e.store, Auditor: e.audit, Digest: e.cipher.BlindIndex}
 	return e, nil
+}
+
+// openKeyring returns the keyring that holds the key-encryption keys: the local KEK files
+// of the key directory. An external KMS or Vault transit would be another parley.Keyring
+// chosen here (see the keydir package doc); the key directory stores what it wraps either way.
+func openKeyring(keysDir string, logger *slog.Logger) (parley.Keyring, error) {
+	local, err := keydir.OpenLocal(keysDir, logger)
+	if err != nil {
+		return nil, err // not a typed nil inside the interface
+	}
+	return local, nil
 }
 
 // Close releases the database.
