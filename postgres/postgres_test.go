@@ -1,12 +1,12 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
+	"encoding/hex"
 	"io/fs"
 	"log/slog"
-	"os/exec"
 	"testing"
 
 	"parley.dev/parley"
@@ -49,55 +49,35 @@ func TestConformance(t *testing.T) {
 
 func TestBreach(t *testing.T) {
 	var schema string
-	var store *sqldb.DB
 	storetest.RunBreach(t, func(t *testing.T) parley.Store {
 		schema = newSchema(t)
-		store = openSchema(t, schema)
-		return store
-	}, func(t *testing.T) []byte {
-		if path, err := exec.LookPath("pg_dump"); err == nil {
-			out, err := exec.Command(path, "--dbname="+baseDSN(), "--schema="+schema, "--no-owner").Output()
-			if err == nil {
-				return out
-			}
-			t.Logf("pg_dump failed (%v); dumping with SELECT", err)
-		}
-		return selectDump(t, store.SQL(), schema)
-	})
+		return openSchema(t, schema)
+	}, func(t *testing.T) []byte { return testingutil.PostgresDump(t, schema) })
 }
 
-// selectDump renders every row of every table of the schema as text.
-func selectDump(t *testing.T, db *sql.DB, schema string) []byte {
-	rows, err := db.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1`, schema)
-	if err != nil {
+// TestDumpFallback: the SELECT dump the breach tests fall back on when pg_dump cannot run
+// holds the same data as pg_dump, bytea hex-encoded, so the fallback scan is as strict.
+func TestDumpFallback(t *testing.T) {
+	schema := newSchema(t)
+	s := openSchema(t, schema)
+	ctx := context.Background()
+	if err := s.CreateFacility(ctx, &parley.Facility{ID: "dump-f", Name: "Dumpling County Jail", Type: parley.FacilityJail}); err != nil {
 		t.Fatal(err)
 	}
-	var tables []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, name)
+	if err := s.AppendAudit(ctx, 0, []byte("dump-audit-record"), 0, [][32]byte{{1}}); err != nil {
+		t.Fatal(err)
 	}
-	rows.Close()
-	var out []byte
-	for _, table := range tables {
-		rows, err := db.Query(`SELECT t::text FROM ` + schema + `.` + table + ` t`)
-		if err != nil {
-			t.Fatal(err)
+	for name, dump := range map[string][]byte{
+		"pg_dump or fallback": testingutil.PostgresDump(t, schema),
+		"SELECT":              testingutil.PostgresSelectDump(t, schema),
+	} {
+		if !bytes.Contains(dump, []byte("Dumpling County Jail")) {
+			t.Errorf("%s dump (%d bytes) lacks a text column", name, len(dump))
 		}
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, line...)
-			out = append(out, '\n')
+		if !bytes.Contains(dump, []byte(`\\x`+hex.EncodeToString([]byte("dump-audit-record")))) {
+			t.Errorf("%s dump lacks a bytea column, hex-encoded", name)
 		}
-		rows.Close()
 	}
-	return out
 }
 
 func TestOpenIsIdempotent(t *testing.T) {
