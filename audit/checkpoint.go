@@ -73,8 +73,13 @@ func (m memHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	return out, nil
 }
 
+// checkpointMode is the permission of the checkpoint file: owner read and write only.
+const checkpointMode = 0o600
+
 // writeFileAtomic replaces path with data: it writes a temporary file in the same
-// directory, syncs it, renames it over path and syncs the directory.
+// directory, syncs it, renames it over path and syncs the directory. The file is mode 0600
+// (the checkpoint reveals the log's size and activity, so only its owner reads it), and the
+// rename also replaces a file an older version left with wider permissions.
 func writeFileAtomic(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
@@ -91,7 +96,7 @@ func writeFileAtomic(path string, data []byte) (err error) {
 		f.Close()
 		return err
 	}
-	if err = f.Chmod(0o644); err != nil {
+	if err = f.Chmod(checkpointMode); err != nil {
 		f.Close()
 		return err
 	}

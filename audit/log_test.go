@@ -351,3 +351,46 @@ func TestAuditSignsAfterCancel(t *testing.T) {
 		t.Errorf("report = %+v, want 4 records under a checkpoint of 4", rep)
 	}
 }
+
+// TestCheckpointFileMode: the checkpoint file is owner-only (0600), a file an older version
+// left at 0644 is replaced by a 0600 one on the next write, and no temporary file remains.
+func TestCheckpointFileMode(t *testing.T) {
+	l, store, v, file := newTestLog(t)
+	appendN(t, l, 0, 1)
+	mode := func() os.FileMode {
+		t.Helper()
+		st, err := os.Stat(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Mode().Perm()
+	}
+	if m := mode(); m != 0o600 {
+		t.Fatalf("checkpoint file mode = %o, want 600", m)
+	}
+	if err := os.Chmod(file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, l, 1, 2)
+	if m := mode(); m != 0o600 {
+		t.Fatalf("checkpoint file mode after a rewrite = %o, want 600", m)
+	}
+	entries, err := os.ReadDir(filepath.Dir(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != filepath.Base(file) {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("checkpoint directory holds %v, want only the checkpoint", names)
+	}
+	fileCP, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := Verify(context.Background(), store, v, fileCP); err != nil || rep.CheckpointSize != 2 {
+		t.Fatalf("replaced checkpoint: report %+v, err %v; want a valid checkpoint of 2", rep, err)
+	}
+}

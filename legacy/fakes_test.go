@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"parley.dev/parley"
 	"parley.dev/parley/legacy"
@@ -100,15 +101,17 @@ func (g *fakeGate) MayRecord(ctx context.Context, p parley.CallParties) (parley.
 type fakeRecorder struct {
 	mu         sync.Mutex
 	privileged map[parley.Number]bool
-	calls      []string // call ids asked for
+	calls      []string    // call ids asked for
+	at         []time.Time // the start time asked for, per call
 	writers    []*fakeWriter
 	failWrite  bool
 }
 
-func (r *fakeRecorder) Record(ctx context.Context, callID string, p parley.CallParties, class parley.RecordClass) (legacy.RecordingWriter, parley.RecordVerdict, error) {
+func (r *fakeRecorder) RecordAt(ctx context.Context, callID string, p parley.CallParties, class parley.RecordClass, at time.Time) (legacy.RecordingWriter, parley.RecordVerdict, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls = append(r.calls, callID)
+	r.at = append(r.at, at)
 	if class != parley.ClassImported {
 		return nil, parley.RecordVerdict{}, errors.New("wrong class")
 	}

@@ -18,6 +18,12 @@
 // Recorder, whose own gate check is honoured: a privileged call's audio is never read, the
 // call is marked privileged and "import.calls … privileged — not stored" is audited.
 //
+// Recordings are filed at the call's start (started_at), not at the import: retention
+// counts from the call, so a recording imported after its facility's retention has passed
+// is stored and then destroyed by the next retention run (audited like any expiry) unless
+// it is put on legal hold first. The import itself does not judge expiry, so legal holds
+// and the retention settings stay the retention job's alone.
+//
 // Each row carries an ImportKey (hex SHA-256 of facility, inmate, number, start and
 // duration), so the same file imported twice adds nothing. A runtime failure (database,
 // vault, audit log) stops the import with an error; re-running it is safe and resumes: rows
@@ -62,26 +68,27 @@ type RecordingWriter interface {
 
 // Recorder hands out recording writers; the vault is the real one. It consults the
 // privilege gate itself and returns a nil writer with Record false in the verdict when the
-// call must not be recorded.
+// call must not be recorded. RecordAt files the recording at the call's start (at), not at
+// the time of the import, so its retention counts from the call (vault.Vault.RecordAt).
 type Recorder interface {
-	Record(ctx context.Context, callID string, p parley.CallParties, class parley.RecordClass) (RecordingWriter, parley.RecordVerdict, error)
+	RecordAt(ctx context.Context, callID string, p parley.CallParties, class parley.RecordClass, at time.Time) (RecordingWriter, parley.RecordVerdict, error)
 }
 
 // RecorderFunc adapts a function to Recorder. *vault.Recorder is a RecordingWriter, but
-// vault.Vault.Record returns the concrete type, so wire the vault with
+// vault.Vault.RecordAt returns the concrete type, so wire the vault with
 //
-//	legacy.RecorderFunc(func(ctx context.Context, id string, p parley.CallParties, c parley.RecordClass) (legacy.RecordingWriter, parley.RecordVerdict, error) {
-//		rec, v, err := vlt.Record(ctx, id, p, c)
+//	legacy.RecorderFunc(func(ctx context.Context, id string, p parley.CallParties, c parley.RecordClass, at time.Time) (legacy.RecordingWriter, parley.RecordVerdict, error) {
+//		rec, v, err := vlt.RecordAt(ctx, id, p, c, at)
 //		if rec == nil {
 //			return nil, v, err // not a typed nil inside the interface
 //		}
 //		return rec, v, err
 //	})
-type RecorderFunc func(ctx context.Context, callID string, p parley.CallParties, class parley.RecordClass) (RecordingWriter, parley.RecordVerdict, error)
+type RecorderFunc func(ctx context.Context, callID string, p parley.CallParties, class parley.RecordClass, at time.Time) (RecordingWriter, parley.RecordVerdict, error)
 
-// Record calls f.
-func (f RecorderFunc) Record(ctx context.Context, callID string, p parley.CallParties, class parley.RecordClass) (RecordingWriter, parley.RecordVerdict, error) {
-	return f(ctx, callID, p, class)
+// RecordAt calls f.
+func (f RecorderFunc) RecordAt(ctx context.Context, callID string, p parley.CallParties, class parley.RecordClass, at time.Time) (RecordingWriter, parley.RecordVerdict, error) {
+	return f(ctx, callID, p, class, at)
 }
 
 // Importer imports a previous vendor's CDRs and recordings. Every field but Logger and
@@ -217,7 +224,7 @@ func (im *Importer) importRow(ctx context.Context, root *os.Root, row callRow, r
 // storeRecording streams the row's recording into the vault and records it on the call. If
 // the recorder's own gate check refuses, the file is never read.
 func (im *Importer) storeRecording(ctx context.Context, root *os.Root, row callRow, call *parley.CallRecord, parties parley.CallParties, res *Result) error {
-	w, v, err := im.Recorder.Record(ctx, call.ID, parties, parley.ClassImported)
+	w, v, err := im.Recorder.RecordAt(ctx, call.ID, parties, parley.ClassImported, call.StartedAt)
 	if err != nil {
 		return err
 	}

@@ -273,3 +273,29 @@ func assertClean(t *testing.T, s string) {
 		}
 	}
 }
+
+// TestRecordingsFiledAtCallStart: every recording is asked for at its call's start (in
+// UTC), not at the time of the import, so retention counts from the call.
+func TestRecordingsFiledAtCallStart(t *testing.T) {
+	f := newFixture(t)
+	csv := header +
+		"cnty-jail,A100,John Doe,(415) 555-2671,2013-04-01T22:00:00-05:00,300,a.wav\n" +
+		"cnty-jail,A101,Richard Roe,+14155552671,2019-12-31T23:59:59Z,45,sub/b.wav\n"
+	if _, err := f.run(t, csv, legacy.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Time{"A100": time.Date(2013, 4, 2, 3, 0, 0, 0, time.UTC),
+		"A101": time.Date(2019, 12, 31, 23, 59, 59, 0, time.UTC)}
+	if len(f.recorder.calls) != 2 || len(f.recorder.at) != 2 {
+		t.Fatalf("recorder asked %d times (%d times), want 2", len(f.recorder.calls), len(f.recorder.at))
+	}
+	for i, id := range f.recorder.calls {
+		c := f.store.calls[id]
+		if c == nil {
+			t.Fatalf("recorder asked for unknown call %s", id)
+		}
+		if at := f.recorder.at[i]; !at.Equal(want[c.InmateID]) || !at.Equal(c.StartedAt) {
+			t.Errorf("call of %s recorded at %v, want its start %v", c.InmateID, at, want[c.InmateID])
+		}
+	}
+}

@@ -1,5 +1,6 @@
 // Package retention expires recordings by crypto-shredding them once their facility's
-// retention period for their class has passed. Recordings on legal hold are never
+// retention period for their class has passed, counted from the recording's CreatedAt
+// (the call's start, for imported recordings too). Recordings on legal hold are never
 // expired (RecordingService.FindExpiredRecordings excludes them).
 //
 // A run is audited before anything is destroyed: the job logs a "retention.run" start

@@ -49,7 +49,10 @@ type Result struct {
 
 // Run expires, in every facility and for every class, the recordings created more than
 // the facility's retention for the class (Facility.RetentionFor) days ago and not on legal
-// hold. It audits the start of the run, each batch before destroying it, and the end.
+// hold. Age counts from Recording.CreatedAt, which is the call's start for every class: a
+// live call is recorded as it happens, and an imported recording is filed at its call's
+// start (vault.Vault.RecordAt), not at the import, so an old call imported today expires
+// on the first run. It audits the start of the run, each batch before destroying it, and the end.
 //
 // If the audit log cannot be written Run stops at once (before destroying anything if it
 // is the start event) and returns the error. A failure to find or destroy recordings in

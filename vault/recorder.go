@@ -24,13 +24,41 @@ func validFacility(id string) bool {
 	return true
 }
 
-// Record is the only way to obtain a Recorder. It asks the gate first; if the verdict is
-// "do not record" it returns (nil, verdict, nil) and creates nothing at all: no key, no
-// row, no blob. Otherwise it makes a random data key, wraps it under the current key of the
+// Record (or RecordAt, for imports) is the only way to obtain a Recorder. It asks the gate
+// first; if the verdict is "do not record" it returns (nil, verdict, nil) and creates
+// nothing at all: no key, no row, no blob. Otherwise it makes a random data key, wraps it under the current key of the
 // period (facility and UTC day), asks the gate again, creates the recording (status
 // writing) and opens its blob.
 func (v *Vault) Record(ctx context.Context, callID string, p parley.CallParties, class parley.RecordClass) (*Recorder, parley.RecordVerdict, error) {
-	const op = "vault.Record"
+	return v.record(ctx, "vault.Record", callID, p, class, v.now().UTC())
+}
+
+// RecordAt is Record for a call that took place earlier, started at at: a previous
+// vendor's recording brought in by a legacy import (class ClassImported; any other class is
+// refused, live calls are filed when they are recorded). The recording is filed in the key
+// period of the call's UTC day and its CreatedAt is at, so retention, which counts from
+// CreatedAt, runs from the call and not from the import: a recording imported after its
+// retention has passed is stored and then destroyed by the next retention run (unless on
+// legal hold), like any other expired recording. An at in the future is taken as now, so
+// an import never keeps a recording longer than a live call would.
+func (v *Vault) RecordAt(ctx context.Context, callID string, p parley.CallParties, class parley.RecordClass, at time.Time) (*Recorder, parley.RecordVerdict, error) {
+	const op = "vault.RecordAt"
+	if class != parley.ClassImported {
+		return nil, parley.RecordVerdict{}, parley.Errorf(op, parley.KindInvalid, "only imported recordings are filed at an earlier time")
+	}
+	if at.IsZero() {
+		return nil, parley.RecordVerdict{}, parley.Errorf(op, parley.KindInvalid, "the call's start time is required")
+	}
+	now := v.now().UTC()
+	if at.After(now) {
+		at = now
+	}
+	return v.record(ctx, op, callID, p, class, at.UTC())
+}
+
+// record creates a recording filed at the time at: its key period is the facility and at's
+// UTC day, and at is its CreatedAt.
+func (v *Vault) record(ctx context.Context, op, callID string, p parley.CallParties, class parley.RecordClass, at time.Time) (*Recorder, parley.RecordVerdict, error) {
 	if !class.Valid() {
 		return nil, parley.RecordVerdict{}, parley.Errorf(op, parley.KindInvalid, "invalid record class")
 	}
@@ -44,15 +72,14 @@ func (v *Vault) Record(ctx context.Context, callID string, p parley.CallParties,
 	if !verdict.Record {
 		return nil, verdict, nil
 	}
-	now := v.now().UTC()
-	period := p.FacilityID + "/" + now.Format("2006-01-02")
+	period := p.FacilityID + "/" + at.Format("2006-01-02")
 	dek := make([]byte, 32)
 	rand.Read(dek)
 	defer clear(dek)
 
 	lock := v.periodLock(period)
 	lock.RLock()
-	r, verdict, err := v.createRecording(ctx, op, callID, p, class, period, dek, now)
+	r, verdict, err := v.createRecording(ctx, op, callID, p, class, period, dek, at)
 	lock.RUnlock()
 	if err != nil || r == nil {
 		return nil, verdict, err
@@ -93,7 +120,7 @@ func (v *Vault) Record(ctx context.Context, callID string, p parley.CallParties,
 // creates the row, retrying when a shred changed the generation. The caller holds the
 // period's read lock. The new recorder is registered as live before the lock is released,
 // so a Destroy of the period always sees it.
-func (v *Vault) createRecording(ctx context.Context, op, callID string, p parley.CallParties, class parley.RecordClass, period string, dek []byte, now time.Time) (*Recorder, parley.RecordVerdict, error) {
+func (v *Vault) createRecording(ctx context.Context, op, callID string, p parley.CallParties, class parley.RecordClass, period string, dek []byte, created time.Time) (*Recorder, parley.RecordVerdict, error) {
 	var verdict parley.RecordVerdict
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		gen, err := v.store.PeriodGeneration(ctx, period)
@@ -122,7 +149,7 @@ func (v *Vault) createRecording(ctx context.Context, op, callID string, p parley
 			return nil, verdict, nil
 		}
 		rec := &parley.Recording{ID: id, CallID: callID, FacilityID: p.FacilityID, Class: class,
-			Period: period, KeyGen: gen, WrappedDEK: wrapped, Status: parley.RecordingWriting, CreatedAt: now}
+			Period: period, KeyGen: gen, WrappedDEK: wrapped, Status: parley.RecordingWriting, CreatedAt: created}
 		err = v.store.CreateRecording(ctx, rec)
 		if parley.IsKind(err, parley.KindConflict) {
 			continue // a shred moved the period to a new generation

@@ -77,6 +77,14 @@ func runCallsSearch(ctx context.Context, m *Main, args []string) error {
 	}
 	f.Limit, f.InmateID, f.FacilityID = *limit, *inmate, *facility
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
+		if f.FacilityID != "" {
+			// An unknown facility is a mistake, not a facility without calls.
+			if _, err := e.store.FindFacility(ctx, f.FacilityID); parley.IsKind(err, parley.KindNotFound) {
+				return parley.Errorf("calls search", parley.KindNotFound, "facility %q not found", f.FacilityID)
+			} else if err != nil {
+				return err
+			}
+		}
 		filters := []parley.CallFilter{f}
 		if f.InmateID != "" && f.FacilityID == "" {
 			// Inmate ids are unique per facility: search each facility.

@@ -53,27 +53,65 @@ func register(name, usage string, run func(ctx context.Context, m *Main, args []
 // errUsage marks a usage error: exit status 2.
 var errUsage = errors.New("usage")
 
-// Run runs the command named by args and returns the process exit status. Errors are
-// printed as one line, "parley: reason".
+// Run runs the command named by args and returns the process exit status. An error is
+// printed as exactly one line on stderr, "parley: reason" (a usage error names the
+// command's --help, it does not print the usage); only a request for help ("parley help",
+// "parley --help", "parley CMD --help") prints the full usage, on stdout.
 func (m *Main) Run(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(m.Stderr, "parley: no command given (parley --help lists them)")
+		return 2
+	}
+	if len(args) == 1 && isHelp(args[0]) {
+		m.usage()
+		return 0
+	}
 	name, rest, ok := m.lookup(args)
 	if !ok {
-		m.usage()
+		fmt.Fprintf(m.Stderr, "parley: %s\n", unknownCommand(args))
 		return 2
 	}
 	err := commands[name].run(ctx, m, rest)
+	var help *helpRequest
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &help):
+		fmt.Fprintf(m.Stdout, "usage: parley %s\n", commands[name].usage)
+		if help.flags != "" {
+			fmt.Fprintf(m.Stdout, "\nflags:\n%s", help.flags)
+		}
+		return 0
 	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintf(m.Stdout, "usage: parley %s\n", commands[name].usage)
 		return 0
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(m.Stderr, "parley: %s\nusage: parley %s\n", oneLine(err), commands[name].usage)
+		fmt.Fprintf(m.Stderr, "parley: %s (see: parley %s --help)\n", oneLine(err), name)
 		return 2
 	default:
 		fmt.Fprintf(m.Stderr, "parley: %s\n", oneLine(err))
 		return 1
 	}
+}
+
+func isHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// unknownCommand is the one-line reason for args that name no command: the verbs of a
+// known group, or a pointer to the list.
+func unknownCommand(args []string) string {
+	var verbs []string
+	for n := range commands {
+		if group, verb, ok := strings.Cut(n, " "); ok && group == args[0] {
+			verbs = append(verbs, verb)
+		}
+	}
+	if len(verbs) > 0 {
+		sort.Strings(verbs)
+		return fmt.Sprintf("parley %s needs one of: %s", args[0], strings.Join(verbs, ", "))
+	}
+	return fmt.Sprintf("unknown command %q (parley --help lists them)", args[0])
 }
 
 func (m *Main) lookup(args []string) (string, []string, bool) {
@@ -90,15 +128,16 @@ func (m *Main) lookup(args []string) (string, []string, bool) {
 	return "", nil, false
 }
 
+// usage prints every command's usage line on stdout: it is only printed when asked for.
 func (m *Main) usage() {
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	fmt.Fprintln(m.Stderr, "usage: parley COMMAND [flags]\n\ncommands:")
+	fmt.Fprintln(m.Stdout, "usage: parley COMMAND [flags]\n\ncommands:")
 	for _, n := range names {
-		fmt.Fprintf(m.Stderr, "  parley %s\n", commands[n].usage)
+		fmt.Fprintf(m.Stdout, "  parley %s\n", commands[n].usage)
 	}
 }
 
@@ -111,15 +150,25 @@ func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
-// usageError returns an error that makes Run print the usage line and exit 2.
+// usageError returns an error that makes Run print its reason, name the command's --help
+// and exit 2.
 func usageError(format string, args ...any) error {
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), errUsage)
 }
 
-// flags returns a FlagSet that reports errors through Run rather than exiting.
+// helpRequest is returned by parse for -h or --help: Run prints the command's usage line
+// and these flag defaults on stdout and exits 0.
+type helpRequest struct{ flags string }
+
+func (h *helpRequest) Error() string { return "help requested" }
+func (h *helpRequest) Unwrap() error { return flag.ErrHelp }
+
+// flags returns a FlagSet that reports errors through Run rather than exiting or printing:
+// the flag package would otherwise print the error and the whole usage.
 func (m *Main) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	return fs
 }
 
@@ -130,7 +179,11 @@ func parse(fs *flag.FlagSet, args []string, want int) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
+				var b strings.Builder
+				fs.SetOutput(&b)
+				fs.PrintDefaults()
+				fs.SetOutput(io.Discard)
+				return nil, &helpRequest{flags: b.String()}
 			}
 			return nil, usageError("%v", err)
 		}
@@ -163,4 +216,12 @@ func (m *Main) actorContext(ctx context.Context) context.Context {
 		user = "operator"
 	}
 	return parley.NewContextWithActor(ctx, "cli:"+user)
+}
+
+// flagSet reports whether the flag name was given on the command line (not just left at
+// its default).
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -77,11 +77,17 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 	if keysDir == "" {
 		keysDir = keydir.DefaultFor(data)
 	}
-	if err := os.MkdirAll(data, 0o700); err != nil {
-		return nil, parley.WrapError(op, parley.KindInvalid, err)
+	sqliteDB := df.db == "" || strings.HasPrefix(df.db, "sqlite:")
+	if !sqliteDB && !strings.HasPrefix(df.db, "postgres://") && !strings.HasPrefix(df.db, "postgresql://") {
+		return nil, usageError("--db must be empty (SQLite), sqlite:PATH or postgres://…")
 	}
+	// Refuse keys inside the data directory before creating anything, so a refused run
+	// leaves no empty directory behind.
 	if err := keydir.CheckApart(data, keysDir); err != nil {
 		return nil, err
+	}
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return nil, parley.WrapError(op, parley.KindInvalid, err)
 	}
 	e := &env{logger: logger, dataDir: data, clock: m.Now, postgres: strings.HasPrefix(df.db, "postgres")}
 	defer func() {
@@ -107,17 +113,14 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 	if e.cipher, err = fieldcrypt.New(fieldKey, indexKey); err != nil {
 		return nil, err
 	}
-	switch {
-	case df.db == "" || strings.HasPrefix(df.db, "sqlite:"):
+	if sqliteDB {
 		path := strings.TrimPrefix(df.db, "sqlite:")
 		if path == "" {
 			path = filepath.Join(data, "parley.db")
 		}
 		e.db, err = sqlite.Open(ctx, path, e.cipher, logger)
-	case strings.HasPrefix(df.db, "postgres://"), strings.HasPrefix(df.db, "postgresql://"):
+	} else {
 		e.db, err = postgres.Open(ctx, df.db, e.cipher, logger)
-	default:
-		return nil, usageError("--db must be empty (SQLite), sqlite:PATH or postgres://…")
 	}
 	if err != nil {
 		return nil, err
@@ -205,9 +208,11 @@ func (e *env) now() time.Time { return e.clock() }
 func (e *env) checkpointFile() string { return filepath.Join(e.dataDir, "audit.checkpoint") }
 
 // importer returns the legacy importer wired to this environment's vault and registry.
+// Imported recordings are filed at their call's start (vault.RecordAt), so retention counts
+// from the call, not from the import.
 func (e *env) importer(region string) *legacy.Importer {
-	record := legacy.RecorderFunc(func(ctx context.Context, callID string, p parley.CallParties, class parley.RecordClass) (legacy.RecordingWriter, parley.RecordVerdict, error) {
-		rec, verdict, err := e.vault.Record(ctx, callID, p, class)
+	record := legacy.RecorderFunc(func(ctx context.Context, callID string, p parley.CallParties, class parley.RecordClass, at time.Time) (legacy.RecordingWriter, parley.RecordVerdict, error) {
+		rec, verdict, err := e.vault.RecordAt(ctx, callID, p, class, at)
 		if rec == nil { // never hand back a typed nil inside the interface
 			return nil, verdict, err
 		}

@@ -19,7 +19,7 @@ func runFacilityAdd(ctx context.Context, m *Main, args []string) error {
 	fs.StringVar(&f.ID, "id", "", "facility id")
 	fs.StringVar(&f.Name, "name", "", "display name")
 	fs.StringVar(&typ, "type", "", "prison or jail")
-	fs.IntVar(&f.ADP, "adp", 0, "average daily population")
+	fs.IntVar(&f.ADP, "adp", 0, "average daily population (required: a jail's rate caps depend on it)")
 	fs.StringVar(&f.Timezone, "timezone", "UTC", "IANA time zone for calling hours")
 	fs.IntVar(&f.RetentionDays, "retention-days", 0, "days recordings are kept (default 365)")
 	var gateways multiFlag
@@ -29,6 +29,14 @@ func runFacilityAdd(ctx context.Context, m *Main, args []string) error {
 	}
 	if err := need("id", f.ID, "name", f.Name, "type", typ); err != nil {
 		return err
+	}
+	// The FCC caps of a jail depend on its population, so an unset --adp (0) would price
+	// calls in the wrong tier.
+	if !flagSet(fs, "adp") {
+		return usageError("--adp is required")
+	}
+	if f.ADP <= 0 {
+		return usageError("--adp must be a positive integer (average daily population)")
 	}
 	f.Type = parley.FacilityType(typ)
 	if err := f.Validate(); err != nil {

@@ -104,9 +104,9 @@ func tour(t *testing.T, c *cli) {
 func TestBadInput(t *testing.T) {
 	c := newCLI(t)
 	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250")
-	c.fail(1, "type", "facility", "add", "--id", "x1", "--name", "X", "--type", "castle")
+	c.fail(1, "type", "facility", "add", "--id", "x1", "--name", "X", "--type", "castle", "--adp", "10")
 	c.fail(2, "--id", "facility", "add", "--name", "X", "--type", "jail")
-	c.fail(1, "exists", "facility", "add", "--id", "cnty", "--name", "Again", "--type", "jail")
+	c.fail(1, "exists", "facility", "add", "--id", "cnty", "--name", "Again", "--type", "jail", "--adp", "10")
 	c.fail(1, "PIN", "inmate", "add", "--facility", "cnty", "--id", "A1", "--name", "N", "--pin", "12")
 	c.fail(1, "not found", "inmate", "add", "--facility", "nowhere", "--id", "A1", "--name", "N", "--pin", "1234")
 	// PINs identify the inmate at the phone, so they are unique within a facility; a clash

@@ -58,17 +58,30 @@ func (c *cli) ok(args ...string) string {
 	return out
 }
 
-// fail runs a command that must fail with the given status and a one-line reason containing want.
+// fail runs a command that must fail with the given status and a one-line reason containing
+// want: apart from log records ("time=…", the harness logs at debug level), stderr is that
+// one line and nothing else (no usage text).
 func (c *cli) fail(code int, want string, args ...string) {
 	c.t.Helper()
 	_, errOut, got := c.run(args...)
 	if got != code {
 		c.t.Fatalf("parley %s: exit %d, want %d (stderr %q)", strings.Join(args, " "), got, code, errOut)
 	}
-	first := strings.SplitN(errOut, "\n", 2)[0]
-	if !strings.HasPrefix(first, "parley: ") || !strings.Contains(first, want) {
-		c.t.Fatalf("parley %s: stderr %q, want a line containing %q", strings.Join(args, " "), errOut, want)
+	reason := reasonLines(errOut)
+	if len(reason) != 1 || !strings.HasPrefix(reason[0], "parley: ") || !strings.Contains(reason[0], want) {
+		c.t.Fatalf("parley %s: stderr %q, want exactly one line \"parley: …%s…\"", strings.Join(args, " "), errOut, want)
 	}
+}
+
+// reasonLines returns the lines of stderr that are not log records.
+func reasonLines(stderr string) []string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+		if !strings.HasPrefix(l, "time=") {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // writeWAV writes a mono 8 kHz 16-bit WAV of a sine tone.
@@ -119,11 +132,13 @@ func seed(t *testing.T, c *cli) *seeded {
 	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250")
 	c.ok("inmate", "add", "--facility", "cnty", "--id", "A1001", "--name", s.names[0], "--pin", "73915486")
 	c.ok("privileged", "add", "--number", "(312) 555-7788", "--kind", "attorney", "--name", "Theodore Blackwood")
+	// The calls are on one day, so their recordings share a key period (imports are filed
+	// at the call's day): the shred and heal tests need survivors in the shredded period.
 	csv := "facility_id,inmate_id,inmate_name,called_number,started_at,duration_seconds,recording_file\n"
 	for i, n := range []string{"+14155552671", "+12125550199", "+13125557788"} {
 		file := "call" + string(rune('a'+i)) + ".wav"
 		s.wavs[n] = writeWAV(t, filepath.Join(s.dir, file), 300+float64(i)*200, 2)
-		csv += "cnty,A1001," + s.names[0] + "," + n + ",2026-11-2" + string(rune('0'+i)) + "T10:00:00Z,120," + file + "\n"
+		csv += "cnty,A1001," + s.names[0] + "," + n + ",2026-11-22T1" + string(rune('0'+i)) + ":00:00Z,120," + file + "\n"
 	}
 	if err := os.WriteFile(filepath.Join(s.dir, "calls.csv"), []byte(csv), 0o600); err != nil {
 		t.Fatal(err)
