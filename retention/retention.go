@@ -69,6 +69,9 @@ func (j *Job) Run(ctx context.Context) (Result, error) {
 		now = j.Now
 	}
 	at := now().UTC()
+	// Whoever started the run (an operator's CLI, serve's loop), the destructions are the
+	// job's: the vault names the actor of each from the context.
+	ctx = parley.NewContextWithActor(ctx, Actor)
 	facilities, err := j.Facilities.ListFacilities(ctx)
 	if err != nil {
 		return res, parley.WrapError(op, parley.KindUnavailable, err)

@@ -84,6 +84,7 @@ type fakeDestroyer struct {
 	recs    *fakeRecordings
 	batches [][]string
 	reasons []string
+	actors  []string // the actor each Destroy's context carried
 	fail    func(ids []string) error // if it returns an error, nothing is destroyed
 	noop    bool                     // destroy nothing and report 0
 	after   func()                   // runs after each call
@@ -92,6 +93,7 @@ type fakeDestroyer struct {
 func (d *fakeDestroyer) Destroy(ctx context.Context, ids []string, reason string) (int, error) {
 	d.batches = append(d.batches, slices.Clone(ids))
 	d.reasons = append(d.reasons, reason)
+	d.actors = append(d.actors, parley.ActorFromContext(ctx))
 	if d.after != nil {
 		defer d.after()
 	}
@@ -162,9 +164,15 @@ func TestRunHonoursRetention(t *testing.T) {
 	f.recs.add("b-video-old", "state-pen", parley.ClassVideo, daysAgo(100), false)
 	f.recs.add("b-imp-mid", "state-pen", parley.ClassImported, daysAgo(60), false)
 
-	res, err := f.job.Run(context.Background())
+	// Started by an operator, the run still destroys as the retention job.
+	res, err := f.job.Run(parley.NewContextWithActor(context.Background(), "cli:operator"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, a := range f.dest.actors {
+		if a != Actor {
+			t.Errorf("destroyed as %q, want %q", a, Actor)
+		}
 	}
 	want := []string{"a-call-old", "a-imp-old", "a-video-old", "b-call-old", "b-video-old"}
 	if got := f.recs.destroyed(); !slices.Equal(got, want) {
