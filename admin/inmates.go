@@ -64,12 +64,18 @@ func (s *Service) SetPIN(ctx context.Context, facilityID, inmateID, pinCode stri
 // personal data) or "device.do_not_record" on the device.
 func (s *Service) SetDoNotRecord(ctx context.Context, what, facilityID, id string, on bool) error {
 	object, set := "facility:"+facilityID, s.Store.SetInmateDoNotRecord
+	var err error
 	switch what {
 	case "inmate":
+		_, err = s.Store.FindInmate(ctx, facilityID, id)
 	case "device":
 		object, set = "device:"+facilityID+"/"+id, s.Store.SetDeviceDoNotRecord
+		_, err = s.Store.FindDevice(ctx, facilityID, id)
 	default:
 		return parley.Errorf("admin.SetDoNotRecord", parley.KindInvalid, "do-not-record applies to an inmate or a device")
+	}
+	if err != nil {
+		return err // an unknown inmate or device is bad input: nothing audited, nothing written
 	}
 	detail := "off"
 	if on {
