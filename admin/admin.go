@@ -3,7 +3,9 @@
 // and legal holds, gateways and devices, grants — shared by the CLI (cmd/parley) and the
 // staff web pages (package web), so both validate, audit and write exactly alike. Each
 // operation validates everything first, then audits (an audit failure stops it), then
-// writes; bad input writes nothing. The acting account comes from the context
+// writes; bad input writes nothing. If the write then fails, an error event follows the
+// audited attempt, so "ok" is never the log's last word on a failure; a duplicate found
+// before writing is audited once as refused. The acting account comes from the context
 // (parley.ActorFromContext). Audit objects never name a number or an inmate in clear: they
 // use a short keyed digest (Service.Digest).
 package admin
@@ -67,10 +69,42 @@ func shortDigest(d []byte) string {
 	return hex.EncodeToString(d)
 }
 
-// audit appends an ok event by the context's actor.
-func (s *Service) audit(ctx context.Context, action, object, detail string) error {
-	return s.Audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: action,
-		Object: object, Outcome: parley.OutcomeOK, Detail: detail})
+// act runs an audited operation by the context's actor: the event (outcome ok) comes
+// first, so do never runs when the audit log cannot take it; if do fails, an error event
+// ("failed: <kind>") follows, so the log's last word on the operation is the truth. The
+// same convention as audit.Attempt, which this package does not import.
+func (s *Service) act(ctx context.Context, action, object, detail string, do func() error) error {
+	return s.actAs(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: action, Object: object,
+		Detail: detail}, do)
+}
+
+// actAs is act for a complete event (outcome set to ok).
+func (s *Service) actAs(ctx context.Context, ev parley.AuditEvent, do func() error) error {
+	ev.Outcome = parley.OutcomeOK
+	if err := s.Audit.Audit(ctx, ev); err != nil {
+		return &parley.Error{Op: "admin." + ev.Action, Kind: parley.KindUnavailable, Message: "audit failed; nothing changed", Err: err}
+	}
+	err := do()
+	if err != nil {
+		ev.Outcome, ev.Detail = parley.OutcomeError, joinDetail(ev.Detail, "failed: "+parley.ErrorKind(err).String())
+		_ = s.Audit.Audit(ctx, ev) // best effort: the operation did not happen either way
+	}
+	return err
+}
+
+// refuse audits an operation refused before it started (outcome error, "refused: <kind>")
+// and returns err. The refusal stands even if the audit log cannot take it.
+func (s *Service) refuse(ctx context.Context, action, object string, err error) error {
+	_ = s.Audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: action, Object: object,
+		Outcome: parley.OutcomeError, Detail: "refused: " + parley.ErrorKind(err).String()})
+	return err
+}
+
+func joinDetail(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
 
 // facility returns an existing facility (KindNotFound otherwise) after checking its id.

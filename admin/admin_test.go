@@ -15,10 +15,17 @@ import (
 	"parley.dev/parley/sqlite"
 )
 
-// events is an in-memory parley.Auditor (unit tests only).
-type events struct{ got []parley.AuditEvent }
+// events is an in-memory parley.Auditor (unit tests only). With err set it is down: it
+// takes nothing and returns err.
+type events struct {
+	got []parley.AuditEvent
+	err error
+}
 
 func (e *events) Audit(ctx context.Context, ev parley.AuditEvent) error {
+	if e.err != nil {
+		return e.err
+	}
 	e.got = append(e.got, ev)
 	return nil
 }

@@ -55,19 +55,18 @@ func (s *Service) SetBlock(ctx context.Context, b Block, add bool) error {
 	if b.Number != "" {
 		object = s.NumberObject(b.Number)
 	}
-	if err := s.audit(ctx, "block."+verb, object, "facility "+b.FacilityID); err != nil {
-		return err
-	}
-	switch {
-	case b.Number != "" && add:
-		return s.Store.AddBlockedNumber(ctx, b.FacilityID, b.Number)
-	case b.Number != "":
-		return s.Store.RemoveBlockedNumber(ctx, b.FacilityID, b.Number)
-	case add:
-		return s.Store.AddBlockedPrefix(ctx, b.FacilityID, b.Prefix)
-	default:
-		return s.Store.RemoveBlockedPrefix(ctx, b.FacilityID, b.Prefix)
-	}
+	return s.act(ctx, "block."+verb, object, "facility "+b.FacilityID, func() error {
+		switch {
+		case b.Number != "" && add:
+			return s.Store.AddBlockedNumber(ctx, b.FacilityID, b.Number)
+		case b.Number != "":
+			return s.Store.RemoveBlockedNumber(ctx, b.FacilityID, b.Number)
+		case add:
+			return s.Store.AddBlockedPrefix(ctx, b.FacilityID, b.Prefix)
+		default:
+			return s.Store.RemoveBlockedPrefix(ctx, b.FacilityID, b.Prefix)
+		}
+	})
 }
 
 // Blocks returns a facility's blocked numbers and prefixes; reading the numbers is
@@ -76,10 +75,12 @@ func (s *Service) Blocks(ctx context.Context, facilityID string) (*parley.Facili
 	if _, err := s.facility(ctx, facilityID); err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, "block.list", "facility:"+facilityID, ""); err != nil {
-		return nil, err
-	}
-	return s.Store.FacilityBlocks(ctx, facilityID)
+	var out *parley.FacilityBlocks
+	err := s.act(ctx, "block.list", "facility:"+facilityID, "", func() (err error) {
+		out, err = s.Store.FacilityBlocks(ctx, facilityID)
+		return err
+	})
+	return out, err
 }
 
 // MaxAllowedLength bounds an allowed number's own call-length cap.
@@ -94,19 +95,17 @@ func (s *Service) AllowNumber(ctx context.Context, facilityID, inmateID string, 
 	if _, err := s.Store.FindInmate(ctx, facilityID, inmateID); err != nil {
 		return err
 	}
-	if err := s.audit(ctx, "contact.allow", s.InmateObject(facilityID, inmateID)+" "+s.NumberObject(n), "facility "+facilityID); err != nil {
-		return err
-	}
-	return s.Store.AddAllowedNumber(ctx, &parley.AllowedNumber{FacilityID: facilityID, InmateID: inmateID,
-		Number: n, MaxCallLength: maxLen, AddedAt: s.now()})
+	return s.act(ctx, "contact.allow", s.InmateObject(facilityID, inmateID)+" "+s.NumberObject(n), "facility "+facilityID, func() error {
+		return s.Store.AddAllowedNumber(ctx, &parley.AllowedNumber{FacilityID: facilityID, InmateID: inmateID,
+			Number: n, MaxCallLength: maxLen, AddedAt: s.now()})
+	})
 }
 
 // RemoveAllowed takes a number off an inmate's list, audited as "contact.remove".
 func (s *Service) RemoveAllowed(ctx context.Context, facilityID, inmateID string, n parley.Number) error {
-	if err := s.audit(ctx, "contact.remove", s.InmateObject(facilityID, inmateID)+" "+s.NumberObject(n), "facility "+facilityID); err != nil {
-		return err
-	}
-	return s.Store.RemoveAllowedNumber(ctx, facilityID, inmateID, n)
+	return s.act(ctx, "contact.remove", s.InmateObject(facilityID, inmateID)+" "+s.NumberObject(n), "facility "+facilityID, func() error {
+		return s.Store.RemoveAllowedNumber(ctx, facilityID, inmateID, n)
+	})
 }
 
 // AllowedNumbers returns an inmate's list; reading it is audited ("contact.list").
@@ -114,8 +113,10 @@ func (s *Service) AllowedNumbers(ctx context.Context, facilityID, inmateID strin
 	if _, err := s.Store.FindInmate(ctx, facilityID, inmateID); err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, "contact.list", s.InmateObject(facilityID, inmateID), "facility "+facilityID); err != nil {
-		return nil, err
-	}
-	return s.Store.ListAllowedNumbers(ctx, facilityID, inmateID)
+	var out []*parley.AllowedNumber
+	err := s.act(ctx, "contact.list", s.InmateObject(facilityID, inmateID), "facility "+facilityID, func() (err error) {
+		out, err = s.Store.ListAllowedNumbers(ctx, facilityID, inmateID)
+		return err
+	})
+	return out, err
 }

@@ -33,10 +33,9 @@ func (s *Service) SetRetention(ctx context.Context, facilityID string, class par
 	if err := f.Validate(); err != nil {
 		return err
 	}
-	if err := s.audit(ctx, "facility.retention", "facility:"+f.ID, ""); err != nil {
-		return err
-	}
-	return s.Store.UpdateFacility(ctx, f)
+	return s.act(ctx, "facility.retention", "facility:"+f.ID, "", func() error {
+		return s.Store.UpdateFacility(ctx, f)
+	})
 }
 
 // SetLegalHold places (hold) or lifts a legal hold on a recording, audited as
@@ -51,10 +50,9 @@ func (s *Service) SetLegalHold(ctx context.Context, recordingID string, hold boo
 	if hold {
 		action = "recording.hold"
 	}
-	if err := s.audit(ctx, action, "recording:"+recordingID, reason); err != nil {
-		return err
-	}
-	return s.Store.SetLegalHold(ctx, recordingID, hold, reason)
+	return s.act(ctx, action, "recording:"+recordingID, reason, func() error {
+		return s.Store.SetLegalHold(ctx, recordingID, hold, reason)
+	})
 }
 
 // SetGateway trusts (add) or stops trusting a SIP gateway's IP address for a facility,
@@ -84,11 +82,10 @@ func (s *Service) SetGateway(ctx context.Context, facilityID, addr string, add b
 	if add {
 		action = "gateway.add"
 	}
-	if err := s.audit(ctx, action, "facility:"+facilityID, addr); err != nil {
-		return err
-	}
-	if add {
-		return s.Store.AddGateway(ctx, &parley.Gateway{Addr: addr, FacilityID: facilityID, AddedAt: s.now()})
-	}
-	return s.Store.RemoveGateway(ctx, addr)
+	return s.act(ctx, action, "facility:"+facilityID, addr, func() error {
+		if add {
+			return s.Store.AddGateway(ctx, &parley.Gateway{Addr: addr, FacilityID: facilityID, AddedAt: s.now()})
+		}
+		return s.Store.RemoveGateway(ctx, addr)
+	})
 }

@@ -40,12 +40,9 @@ func (s *Service) IssueGrant(ctx context.Context, admin, grantee *parley.User, f
 		}
 		return nil, parley.Errorf(op, parley.KindForbidden, "only an admin whose scope holds the facility may grant access to it")
 	}
-	if err := s.Audit.Audit(ctx, ev); err != nil {
-		return nil, err
-	}
 	g := &parley.Grant{UserID: grantee.ID, FacilityID: facilityID, IssuedBy: admin.ID, Reason: reason,
 		CreatedAt: now, Expires: now.Add(time.Duration(hours) * time.Hour)}
-	if err := s.Store.CreateGrant(ctx, g); err != nil {
+	if err := s.actAs(ctx, ev, func() error { return s.Store.CreateGrant(ctx, g) }); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -84,8 +81,5 @@ func (s *Service) RevokeGrant(ctx context.Context, admin *parley.User, facilityI
 	if !found {
 		return parley.Errorf(op, parley.KindNotFound, "no active grant with that id to this facility")
 	}
-	if err := s.Audit.Audit(ctx, ev); err != nil {
-		return err
-	}
-	return s.Store.EndGrant(ctx, grantID, now)
+	return s.actAs(ctx, ev, func() error { return s.Store.EndGrant(ctx, grantID, now) })
 }

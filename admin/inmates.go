@@ -8,7 +8,9 @@ import (
 )
 
 // AddInmate stores a new inmate with its PIN (unique in the facility), audited as
-// "inmate.add" on the facility (inmate ids are personal data).
+// "inmate.add" on the facility (inmate ids are personal data). An inmate id already taken
+// in the facility is refused with KindConflict and audited as refused, before anything is
+// written.
 func (s *Service) AddInmate(ctx context.Context, in *parley.Inmate, pinCode string) error {
 	const op = "admin.AddInmate"
 	if err := parley.ValidateID(in.ID); err != nil {
@@ -28,10 +30,16 @@ func (s *Service) AddInmate(ctx context.Context, in *parley.Inmate, pinCode stri
 	if _, err := s.facility(ctx, in.FacilityID); err != nil {
 		return err
 	}
-	if err := s.audit(ctx, "inmate.add", "facility:"+in.FacilityID, ""); err != nil {
+	object := "facility:" + in.FacilityID
+	switch _, err := s.Store.FindInmate(ctx, in.FacilityID, in.ID); {
+	case err == nil:
+		return s.refuse(ctx, "inmate.add", object, parley.Errorf(op, parley.KindConflict, "an inmate with that id exists in facility %s", in.FacilityID))
+	case !parley.IsKind(err, parley.KindNotFound):
 		return err
 	}
-	return s.Store.CreateInmateWithPIN(ctx, in, pinCode)
+	return s.act(ctx, "inmate.add", object, "", func() error {
+		return s.Store.CreateInmateWithPIN(ctx, in, pinCode)
+	})
 }
 
 // SetPIN replaces an inmate's PIN, audited as "inmate.pin".
@@ -46,10 +54,9 @@ func (s *Service) SetPIN(ctx context.Context, facilityID, inmateID, pinCode stri
 	if _, err := s.Store.FindInmate(ctx, facilityID, inmateID); err != nil {
 		return err
 	}
-	if err := s.audit(ctx, "inmate.pin", s.InmateObject(facilityID, inmateID), "facility "+facilityID); err != nil {
-		return err
-	}
-	return s.Store.SetInmatePIN(ctx, facilityID, inmateID, hash, pinCode)
+	return s.act(ctx, "inmate.pin", s.InmateObject(facilityID, inmateID), "facility "+facilityID, func() error {
+		return s.Store.SetInmatePIN(ctx, facilityID, inmateID, hash, pinCode)
+	})
 }
 
 // SetDoNotRecord sets or clears the do-not-record flag of an inmate (what "inmate") or a
@@ -57,21 +64,26 @@ func (s *Service) SetPIN(ctx context.Context, facilityID, inmateID, pinCode stri
 // personal data) or "device.do_not_record" on the device.
 func (s *Service) SetDoNotRecord(ctx context.Context, what, facilityID, id string, on bool) error {
 	object, set := "facility:"+facilityID, s.Store.SetInmateDoNotRecord
+	var err error
 	switch what {
 	case "inmate":
+		_, err = s.Store.FindInmate(ctx, facilityID, id)
 	case "device":
 		object, set = "device:"+facilityID+"/"+id, s.Store.SetDeviceDoNotRecord
+		_, err = s.Store.FindDevice(ctx, facilityID, id)
 	default:
 		return parley.Errorf("admin.SetDoNotRecord", parley.KindInvalid, "do-not-record applies to an inmate or a device")
+	}
+	if err != nil {
+		return err // an unknown inmate or device is bad input: nothing audited, nothing written
 	}
 	detail := "off"
 	if on {
 		detail = "on"
 	}
-	if err := s.audit(ctx, what+".do_not_record", object, detail); err != nil {
-		return err
-	}
-	return set(ctx, facilityID, id, on)
+	return s.act(ctx, what+".do_not_record", object, detail, func() error {
+		return set(ctx, facilityID, id, on)
+	})
 }
 
 // Inmates lists a facility's inmates; reading names is audited ("inmate.list").
@@ -79,10 +91,12 @@ func (s *Service) Inmates(ctx context.Context, facilityID string) ([]*parley.Inm
 	if _, err := s.facility(ctx, facilityID); err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, "inmate.list", "facility:"+facilityID, ""); err != nil {
-		return nil, err
-	}
-	return s.Store.ListInmates(ctx, facilityID)
+	var out []*parley.Inmate
+	err := s.act(ctx, "inmate.list", "facility:"+facilityID, "", func() (err error) {
+		out, err = s.Store.ListInmates(ctx, facilityID)
+		return err
+	})
+	return out, err
 }
 
 // AddDevice stores a facility phone or kiosk, audited as "device.add".
@@ -94,10 +108,9 @@ func (s *Service) AddDevice(ctx context.Context, d *parley.Device) error {
 	if len(d.Name) > 200 || !printable(d.Name) {
 		return parley.Errorf(op, parley.KindInvalid, "device name must be at most 200 printable characters")
 	}
-	if err := s.audit(ctx, "device.add", "device:"+d.FacilityID+"/"+d.ID, ""); err != nil {
-		return err
-	}
-	return s.Store.CreateDevice(ctx, d)
+	return s.act(ctx, "device.add", "device:"+d.FacilityID+"/"+d.ID, "", func() error {
+		return s.Store.CreateDevice(ctx, d)
+	})
 }
 
 func printable(s string) bool {

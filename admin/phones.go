@@ -36,10 +36,9 @@ func (s *Service) AddPhone(ctx context.Context, facilityID, user, password, real
 	}
 	ha1, ha1sha := s.PhoneHash(user, realm, password)
 	p := &parley.SIPPhone{Username: user, FacilityID: facilityID, Realm: realm, HA1: ha1, HA1SHA256: ha1sha, AddedAt: s.now()}
-	if err := s.audit(ctx, "phone.add", "phone:"+user, "facility:"+facilityID); err != nil {
-		return nil, err
-	}
-	if err := s.Store.AddPhone(ctx, p); err != nil {
+	if err := s.act(ctx, "phone.add", "phone:"+user, "facility:"+facilityID, func() error {
+		return s.Store.AddPhone(ctx, p)
+	}); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -57,8 +56,7 @@ func (s *Service) RemovePhone(ctx context.Context, facilityID, user string) erro
 			return parley.Errorf("admin.RemovePhone", parley.KindNotFound, "no such phone at this facility")
 		}
 	}
-	if err := s.audit(ctx, "phone.remove", "phone:"+user, ""); err != nil {
-		return err
-	}
-	return s.Store.RemovePhone(ctx, user)
+	return s.act(ctx, "phone.remove", "phone:"+user, "", func() error {
+		return s.Store.RemovePhone(ctx, user)
+	})
 }

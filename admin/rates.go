@@ -54,10 +54,9 @@ func (s *Service) SetRates(ctx context.Context, req RateRequest) ([]string, time
 		}
 		lines = append(lines, fmt.Sprintf("%s %s/min (cap %s, %s)", want[i].Service, want[i].Rate, cp.Max(), cp.Source.Order))
 	}
-	if err := s.audit(ctx, "rates.set", "facility:"+f.ID, "from "+day.Format(time.DateOnly)+": "+strings.Join(lines, "; ")); err != nil {
-		return nil, time.Time{}, err
-	}
-	if err := s.Rates.SetFacilityRates(ctx, s.Caps, want); err != nil {
+	if err := s.act(ctx, "rates.set", "facility:"+f.ID, "from "+day.Format(time.DateOnly)+": "+strings.Join(lines, "; "), func() error {
+		return s.Rates.SetFacilityRates(ctx, s.Caps, want)
+	}); err != nil {
 		return nil, time.Time{}, err
 	}
 	return lines, day, nil

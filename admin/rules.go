@@ -93,10 +93,9 @@ func (s *Service) SetRules(ctx context.Context, facilityID string, c RulesChange
 	if err := r.Validate(); err != nil {
 		return policy.Rules{}, err
 	}
-	if err := s.audit(ctx, "facility.rules", "facility:"+f.ID, "set "+strings.Join(changed, ",")); err != nil {
-		return policy.Rules{}, err
-	}
-	if err := s.Rules.SetCallRules(ctx, r); err != nil {
+	if err := s.act(ctx, "facility.rules", "facility:"+f.ID, "set "+strings.Join(changed, ","), func() error {
+		return s.Rules.SetCallRules(ctx, r)
+	}); err != nil {
 		return policy.Rules{}, err
 	}
 	return r, nil

@@ -21,6 +21,16 @@
 // checkpoint it knows (the stored one, the file, and the last one this process signed), so
 // the log refuses to extend (and sign over) a history that was rewritten underneath it.
 //
+// # Outcomes
+//
+// An action is audited before it happens (outcome ok), so it fails closed when the log is
+// down; the event means "allowed and attempted". If the action then fails, a second event
+// with the same actor, action and object follows with outcome error and detail
+// "failed: <kind>" (Attempt does both). An action refused before it starts (a duplicate
+// id, an output file that exists) leaves one event with outcome error and detail
+// "refused: <kind>" (Refused), and a refusal by policy one with outcome denied. So the
+// last event for an action tells what happened.
+//
 // # What Verify proves
 //
 // Verify, which needs only the store and the public verifier key, so an auditor can run it

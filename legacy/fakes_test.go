@@ -154,10 +154,13 @@ func (w *fakeWriter) Close() error { w.closed = true; return nil }
 func (w *fakeWriter) Abort() error { w.aborted = true; return nil }
 func (w *fakeWriter) ID() string   { return w.id }
 
+// fakeAuditor keeps events. With err set it is down; with failFrom > 0 it takes
+// failFrom-1 events, then goes down (the log failing in the middle of an import).
 type fakeAuditor struct {
-	mu     sync.Mutex
-	events []parley.AuditEvent
-	err    error
+	mu       sync.Mutex
+	events   []parley.AuditEvent
+	err      error
+	failFrom int
 }
 
 func (a *fakeAuditor) Audit(ctx context.Context, e parley.AuditEvent) error {
@@ -165,6 +168,9 @@ func (a *fakeAuditor) Audit(ctx context.Context, e parley.AuditEvent) error {
 	defer a.mu.Unlock()
 	if a.err != nil {
 		return a.err
+	}
+	if a.failFrom > 0 && len(a.events)+1 >= a.failFrom {
+		return errDown
 	}
 	a.events = append(a.events, e)
 	return nil

@@ -12,11 +12,16 @@
 // Validation is all-or-nothing: one bad row rejects the file and nothing is written, unless
 // Options.SkipBadRows is set, in which case bad rows are reported and skipped.
 //
-// The second pass asks the privilege gate about every row and stores the call record first
-// (so every recording stored afterwards belongs to a call that a later privilege
-// registration finds and destroys), then streams the recording into the vault through the
-// Recorder, whose own gate check is honoured: a privileged call's audio is never read, the
-// call is marked privileged and "import.calls … privileged — not stored" is audited.
+// The second pass starts with an "import.calls" event (detail "start …") and writes
+// nothing unless the audit log takes it: the import fails closed. It then asks the
+// privilege gate about every row and stores the call record first (so every recording
+// stored afterwards belongs to a call that a later privilege registration finds and
+// destroys), then streams the recording into the vault through the Recorder, whose own
+// gate check is honoured: a privileged call's audio is never read, and "import.calls
+// call:ID privileged — not stored" is audited before the call is stored or marked
+// privileged, so that event stops the import too if the log cannot take it. A write that
+// fails after its event is followed by an error event ("failed: <kind>"). A summary
+// "import.calls" event with the counts ends every import that started.
 //
 // Recordings are filed at the call's start (started_at), not at the import: retention
 // counts from the call, so a recording imported after its facility's retention has passed
@@ -125,7 +130,8 @@ type Result struct {
 // recordingsDir (which may be empty if no row names a file). See the package documentation
 // for the validation, privilege and idempotency rules. Bad rows give KindInvalid; a failure
 // of the store, gate, vault or audit log stops the import with its error and the counts so
-// far, and a summary "import.calls" event is audited in every case after validation.
+// far. Nothing is written unless the audit log first takes the start event; a summary
+// "import.calls" event is audited at the end of every import that started.
 func (im *Importer) ImportCalls(ctx context.Context, csv io.Reader, recordingsDir string, opts Options) (Result, error) {
 	const op = "import.calls"
 	var res Result
@@ -150,6 +156,9 @@ func (im *Importer) ImportCalls(ctx context.Context, csv io.Reader, recordingsDi
 	if res.Skipped, err = csvimport.Verdict(op, problems, opts.SkipBadRows); err != nil {
 		return res, err
 	}
+	if err := im.Auditor.Audit(ctx, im.event(ctx, "", parley.OutcomeOK, fmt.Sprintf("start rows=%d skipped=%d", len(rows), res.Skipped))); err != nil {
+		return res, &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "audit failed; nothing imported", Err: err}
+	}
 
 	var runErr error
 	for _, row := range rows {
@@ -167,8 +176,8 @@ func (im *Importer) ImportCalls(ctx context.Context, csv io.Reader, recordingsDi
 	if runErr != nil {
 		outcome = parley.OutcomeError
 	}
-	aerr := im.audit(ctx, "", outcome, fmt.Sprintf("imported=%d already=%d recordings=%d privileged_not_stored=%d skipped=%d",
-		res.Imported, res.AlreadyImported, res.Recordings, res.PrivilegedNotStored, res.Skipped))
+	aerr := im.Auditor.Audit(ctx, im.event(ctx, "", outcome, fmt.Sprintf("imported=%d already=%d recordings=%d privileged_not_stored=%d skipped=%d",
+		res.Imported, res.AlreadyImported, res.Recordings, res.PrivilegedNotStored, res.Skipped)))
 	logger.InfoContext(ctx, "legacy calls imported", "subsystem", "legacy", "imported", res.Imported,
 		"already_imported", res.AlreadyImported, "recordings", res.Recordings,
 		"privileged_not_stored", res.PrivilegedNotStored, "skipped", res.Skipped, "failed", runErr != nil)
@@ -194,35 +203,75 @@ func (im *Importer) importRow(ctx context.Context, root *os.Root, row callRow, r
 	if !v.Record {
 		call.Privileged, call.Recording = true, parley.RecordingPrivileged
 	}
+	if call.Recording == parley.RecordingPrivileged && row.file != "" {
+		return im.importNotStored(ctx, root, row, &call, parties, res)
+	}
 	err = im.Store.CreateCall(ctx, &call)
 	switch {
 	case err == nil:
 		res.Imported++
 	case parley.IsKind(err, parley.KindConflict):
-		res.AlreadyImported++
-		existing, err := im.findImported(ctx, &call)
-		if err != nil {
-			return err
-		}
-		if existing == nil || row.file == "" || existing.Recording != parley.RecordingNone || existing.Privileged {
-			return nil // done by an earlier run; the recording is not stored again
-		}
-		call = *existing // an earlier run stopped before this call's recording was stored
+		return im.alreadyImported(ctx, root, row, &call, parties, res)
 	default:
 		return err
 	}
 	if row.file == "" {
 		return nil
 	}
-	if call.Recording == parley.RecordingPrivileged {
-		res.PrivilegedNotStored++
-		return im.audit(ctx, "call:"+call.ID, parley.OutcomeOK, "privileged — not stored")
-	}
 	return im.storeRecording(ctx, root, row, &call, parties, res)
 }
 
+// importNotStored stores a privileged call whose recording file is not read. Its "not
+// stored" event comes before the call is written, and only for a call not imported
+// before: a re-run finds the earlier call, whose event was written then.
+func (im *Importer) importNotStored(ctx context.Context, root *os.Root, row callRow, call *parley.CallRecord, parties parley.CallParties, res *Result) error {
+	existing, err := im.findImported(ctx, call)
+	if err != nil {
+		return err
+	}
+	if existing != nil {
+		res.AlreadyImported++
+		return im.resume(ctx, root, row, existing, parties, res)
+	}
+	ev := im.event(ctx, "call:"+call.ID, parley.OutcomeOK, notStored)
+	if err := im.Auditor.Audit(ctx, ev); err != nil {
+		return err
+	}
+	if err := im.Store.CreateCall(ctx, call); err != nil {
+		_ = im.Auditor.Audit(ctx, failed(ev, err)) // best effort: the call was not stored
+		if parley.IsKind(err, parley.KindConflict) {
+			return im.alreadyImported(ctx, root, row, call, parties, res) // imported concurrently
+		}
+		return err
+	}
+	res.Imported++
+	res.PrivilegedNotStored++
+	return nil
+}
+
+// alreadyImported handles a row whose call an earlier run stored (CreateCall said
+// KindConflict).
+func (im *Importer) alreadyImported(ctx context.Context, root *os.Root, row callRow, call *parley.CallRecord, parties parley.CallParties, res *Result) error {
+	res.AlreadyImported++
+	existing, err := im.findImported(ctx, call)
+	if err != nil || existing == nil {
+		return err
+	}
+	return im.resume(ctx, root, row, existing, parties, res)
+}
+
+// resume stores the recording of a call an earlier run stored but stopped before its
+// recording was stored; anything else was done by that run and is not done again.
+func (im *Importer) resume(ctx context.Context, root *os.Root, row callRow, existing *parley.CallRecord, parties parley.CallParties, res *Result) error {
+	if row.file == "" || existing.Recording != parley.RecordingNone || existing.Privileged {
+		return nil
+	}
+	return im.storeRecording(ctx, root, row, existing, parties, res)
+}
+
 // storeRecording streams the row's recording into the vault and records it on the call. If
-// the recorder's own gate check refuses, the file is never read.
+// the recorder's own gate check refuses, the file is never read, and the "not stored"
+// event is audited before the call is marked privileged.
 func (im *Importer) storeRecording(ctx context.Context, root *os.Root, row callRow, call *parley.CallRecord, parties parley.CallParties, res *Result) error {
 	w, v, err := im.Recorder.RecordAt(ctx, call.ID, parties, parley.ClassImported, call.StartedAt)
 	if err != nil {
@@ -232,12 +281,17 @@ func (im *Importer) storeRecording(ctx context.Context, root *os.Root, row callR
 		if w != nil {
 			im.abort(ctx, w)
 		}
+		ev := im.event(ctx, "call:"+call.ID, parley.OutcomeOK, notStored)
+		if err := im.Auditor.Audit(ctx, ev); err != nil {
+			return err
+		}
 		call.Privileged, call.Recording, call.UpdatedAt = true, parley.RecordingPrivileged, time.Now().UTC()
 		if err := im.Store.UpdateCall(ctx, call); err != nil {
+			_ = im.Auditor.Audit(ctx, failed(ev, err)) // best effort: the call was not marked
 			return err
 		}
 		res.PrivilegedNotStored++
-		return im.audit(ctx, "call:"+call.ID, parley.OutcomeOK, "privileged — not stored")
+		return nil
 	}
 	if w == nil {
 		return parley.Errorf("import.calls", parley.KindInternal, "recorder returned no writer")
@@ -297,11 +351,20 @@ func (im *Importer) log() *slog.Logger {
 	return im.Logger
 }
 
-func (im *Importer) audit(ctx context.Context, object, outcome, detail string) error {
-	return im.Auditor.Audit(ctx, parley.AuditEvent{
-		Time: time.Now().UTC(), Actor: parley.ActorFromContext(ctx), Action: "import.calls",
-		Object: object, Outcome: outcome, Detail: detail,
-	})
+// notStored is the detail of the event for a privileged call whose recording is not stored.
+const notStored = "privileged — not stored"
+
+// event returns an "import.calls" event by the context's actor.
+func (im *Importer) event(ctx context.Context, object, outcome, detail string) parley.AuditEvent {
+	return parley.AuditEvent{Time: time.Now().UTC(), Actor: parley.ActorFromContext(ctx), Action: "import.calls",
+		Object: object, Outcome: outcome, Detail: detail}
+}
+
+// failed returns the event that follows ev when the write it announced failed.
+func failed(ev parley.AuditEvent, err error) parley.AuditEvent {
+	ev.Time, ev.Outcome = time.Now().UTC(), parley.OutcomeError
+	ev.Detail += "; failed: " + parley.ErrorKind(err).String()
+	return ev
 }
 
 // newID returns a random 128-bit id in hex.

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"parley.dev/parley"
+	"parley.dev/parley/audit"
 )
 
 func init() {
@@ -55,31 +56,43 @@ func runFacilityAdd(ctx context.Context, m *Main, args []string) error {
 		seen[a.Unmap()] = true
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
+		ev := parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: audit.ActionFacilityAdd, Object: "facility:" + f.ID}
+		// Refusals found before writing are audited once, as refused; never as "ok".
+		switch _, err := e.store.FindFacility(ctx, f.ID); {
+		case err == nil:
+			return e.refuse(ctx, ev, parley.Errorf("facility add", parley.KindConflict, "facility %s already exists", f.ID))
+		case !parley.IsKind(err, parley.KindNotFound):
+			return err
+		}
 		for _, g := range gateways { // trusted by another facility: refuse before creating this one
 			if taken, err := e.gatewayFacility(ctx, g); err != nil {
 				return err
 			} else if taken != "" {
-				return parley.Errorf("facility add", parley.KindConflict, "gateway %s is already trusted for facility %s", g, taken)
+				return e.refuse(ctx, ev, parley.Errorf("facility add", parley.KindConflict, "gateway %s is already trusted for facility %s", g, taken))
 			}
 		}
-		if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx),
-			Action: "facility.add", Object: "facility:" + f.ID, Outcome: parley.OutcomeOK}); err != nil {
-			return err
-		}
-		if err := e.store.CreateFacility(ctx, f); err != nil {
+		if err := audit.Attempt(ctx, e.audit, ev, func() error { return e.store.CreateFacility(ctx, f) }); err != nil {
 			return err
 		}
 		m.printf("facility %s added\n", f.ID)
 		for _, g := range gateways {
-			if err := e.audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "gateway.add",
-				Object: "facility:" + f.ID, Outcome: parley.OutcomeOK, Detail: g}); err != nil {
-				return err
-			}
-			if err := e.store.AddGateway(ctx, &parley.Gateway{Addr: g, FacilityID: f.ID, AddedAt: e.now()}); err != nil {
+			gev := parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "gateway.add", Object: "facility:" + f.ID, Detail: g}
+			if err := audit.Attempt(ctx, e.audit, gev, func() error {
+				return e.store.AddGateway(ctx, &parley.Gateway{Addr: g, FacilityID: f.ID, AddedAt: e.now()})
+			}); err != nil {
 				return err
 			}
 			m.printf("gateway %s trusted for facility %s\n", g, f.ID)
 		}
 		return nil
 	})
+}
+
+// refuse audits an action refused before it started (outcome error, "refused: <kind>")
+// and returns err; the refusal stands even if the audit log cannot take the event.
+func (e *env) refuse(ctx context.Context, ev parley.AuditEvent, err error) error {
+	if aerr := e.audit.Audit(ctx, audit.Refused(ev, err)); aerr != nil {
+		e.logger.WarnContext(ctx, "cannot audit a refused action", "action", ev.Action, "err", aerr)
+	}
+	return err
 }

@@ -1,8 +1,14 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	_ "modernc.org/sqlite"
+	"parley.dev/parley"
 )
 
 // TestFacilityAddRequiresADP: --adp is required and must be a positive integer; a refused
@@ -33,4 +39,110 @@ func TestFacilityAddRequiresADP(t *testing.T) {
 	if len(got) != 1 || got[0].ID != "cnty" || got[0].ADP != 250 {
 		t.Fatalf("facility list = %+v, want cnty with ADP 250", got)
 	}
+}
+
+// sqlExec runs statements on the CLI's SQLite database (the way someone with access to
+// the database, or a full disk, would break it).
+func (c *cli) sqlExec(stmts ...string) {
+	c.t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(c.data, "parley.db"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer db.Close()
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			c.t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// sqlCount returns SELECT COUNT(*) FROM table.
+func (c *cli) sqlCount(table string) int {
+	c.t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(c.data, "parley.db"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+		c.t.Fatal(err)
+	}
+	return n
+}
+
+// auditDown makes the audit log unwritable (every append aborts) until auditUp. The
+// database must exist: run a command first.
+func (c *cli) auditDown() {
+	c.sqlExec(`CREATE TRIGGER audit_down BEFORE INSERT ON audit_records BEGIN SELECT RAISE(ABORT, 'audit log down'); END`)
+}
+
+func (c *cli) auditUp() { c.sqlExec(`DROP TRIGGER audit_down`) }
+
+// auditEvents reads every event back from the audit log.
+func (c *cli) auditEvents() []parley.AuditEvent {
+	c.t.Helper()
+	var evs []parley.AuditEvent
+	if err := json.Unmarshal([]byte(c.ok("audit", "list", "--limit", "10000", "--json")), &evs); err != nil {
+		c.t.Fatal(err)
+	}
+	return evs
+}
+
+// lastEvent returns the last event with the action and object, and how many there are.
+func lastEvent(evs []parley.AuditEvent, action, object string) (parley.AuditEvent, int) {
+	var last parley.AuditEvent
+	n := 0
+	for _, e := range evs {
+		if e.Action == action && e.Object == object {
+			last, n = e, n+1
+		}
+	}
+	return last, n
+}
+
+// TestFacilityAddAuditDown: with the audit log unwritable, facility add fails with a reason
+// and stores no facility and no gateway.
+func TestFacilityAddAuditDown(t *testing.T) {
+	c := newCLI(t)
+	c.ok("facility", "list")
+	c.auditDown()
+	c.fail(1, "audit", "facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250", "--gateway", "192.0.2.7")
+	if n := c.sqlCount("facilities"); n != 0 {
+		t.Fatalf("%d facilities stored with the audit log down", n)
+	}
+	if n := c.sqlCount("gateways"); n != 0 {
+		t.Fatalf("%d gateways stored with the audit log down", n)
+	}
+	c.auditUp()
+	if evs := c.auditEvents(); len(evs) != 0 {
+		t.Fatalf("events with the audit log down: %+v", evs)
+	}
+	c.ok("audit", "verify")
+}
+
+// TestFacilityAddDuplicateNotAuditedOK: a duplicate facility add and one with a gateway
+// another facility trusts fail, and neither leaves an "ok" event.
+func TestFacilityAddDuplicateNotAuditedOK(t *testing.T) {
+	c := newCLI(t)
+	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250", "--gateway", "192.0.2.7")
+	c.fail(1, "already exists", "facility", "add", "--id", "cnty", "--name", "Other", "--type", "prison", "--adp", "900")
+	c.fail(1, "already trusted", "facility", "add", "--id", "state", "--name", "State", "--type", "prison", "--adp", "900", "--gateway", "192.0.2.7")
+	evs := c.auditEvents()
+	last, n := lastEvent(evs, "facility.add", "facility:cnty")
+	if n != 2 || last.Outcome != parley.OutcomeError || last.Detail != "refused: conflict" || last.Actor != "cli:tester" {
+		t.Fatalf("duplicate facility: %d events, last %+v", n, last)
+	}
+	last, n = lastEvent(evs, "facility.add", "facility:state")
+	if n != 1 || last.Outcome != parley.OutcomeError || last.Detail != "refused: conflict" {
+		t.Fatalf("facility with a taken gateway: %d events, last %+v", n, last)
+	}
+	if n := c.sqlCount("facilities"); n != 1 {
+		t.Fatalf("%d facilities, want 1", n)
+	}
+	if out := c.ok("facility", "list"); !strings.Contains(out, "County Jail") || strings.Contains(out, "Other") {
+		t.Fatalf("facility list = %q", out)
+	}
+	c.ok("audit", "verify")
 }
