@@ -121,6 +121,7 @@ func TestImportRowErrors(t *testing.T) {
 		{"backslash", good + `sub\..\..\x.wav`, "line 2: recording_file: must be a relative path"},
 		{"symlink escape", good + "escape.wav", "line 2: recording_file: not inside the recordings directory"},
 		{"bad date", "cnty-jail,A100,John Doe,+14155552671,01/04/2013 10:00,300,", "line 2: started_at: not an RFC 3339 time"},
+		{"future date", "cnty-jail,A100,John Doe,+14155552671,2999-04-01T10:00:00Z,300,", "line 2: started_at: is in the future"},
 		{"bad duration", "cnty-jail,A100,John Doe,+14155552671,2013-04-01T10:00:00Z,-5,", "line 2: duration_seconds: must be a whole number"},
 		{"huge duration", "cnty-jail,A100,John Doe,+14155552671,2013-04-01T10:00:00Z,86401,", "line 2: duration_seconds"},
 		{"fractional duration", "cnty-jail,A100,John Doe,+14155552671,2013-04-01T10:00:00Z,1.5,", "line 2: duration_seconds"},

@@ -70,6 +70,9 @@ func (im *Importer) parse(ctx context.Context, op string, rd io.Reader, root *os
 	})
 }
 
+// maxClockSkew is how far past now a call's start may be (clocks differ).
+const maxClockSkew = 5 * time.Minute
+
 // parseRow validates the fields of one row (all but the facility's existence). The
 // returned row's FacilityID is set only if it is a valid id.
 func (im *Importer) parseRow(f *csvimport.File, rec []string, line int, root *os.Root) (callRow, []RowError) {
@@ -97,8 +100,13 @@ func (im *Importer) parseRow(f *csvimport.File, rec []string, line int, root *os
 	}
 	c.Number = n
 	started, err := time.Parse(time.RFC3339, f.Get(rec, "started_at"))
-	if err != nil {
+	switch {
+	case err != nil:
 		fail("started_at", "not an RFC 3339 time (2014-03-01T14:05:00Z)")
+	case started.After(time.Now().Add(maxClockSkew)):
+		// A call from the future is a vendor's clock or time-zone error; stored, it would
+		// also be filed for retention under a day that has not come.
+		fail("started_at", "is in the future")
 	}
 	c.StartedAt = started.UTC()
 	secs, err := strconv.Atoi(f.Get(rec, "duration_seconds"))
