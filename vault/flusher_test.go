@@ -12,6 +12,7 @@ import (
 // is set.
 type slowBlob struct {
 	release  chan struct{}
+	syncing  chan struct{} // if set, gets a value each time Sync starts waiting
 	mu       sync.Mutex
 	data     bytes.Buffer
 	syncs    int
@@ -25,6 +26,9 @@ func (b *slowBlob) Write(p []byte) (int, error) {
 }
 
 func (b *slowBlob) Sync() error {
+	if b.syncing != nil {
+		b.syncing <- struct{}{}
+	}
 	<-b.release
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -103,13 +107,14 @@ func TestFlusherReportsWriteErrors(t *testing.T) {
 }
 
 func TestFlusherDiscardDropsQueuedChunks(t *testing.T) {
-	blob := &slowBlob{release: make(chan struct{})}
+	blob := &slowBlob{release: make(chan struct{}), syncing: make(chan struct{}, 1)}
 	f := newFlusher(blob, &chunkPool{})
 	for _, p := range []string{"a", "b"} {
 		if ok, err := writeSoon(f, p, 5*time.Second); !ok || err != nil {
 			t.Fatalf("Write(%q): %v, %v", p, ok, err)
 		}
 	}
+	<-blob.syncing // a is written and being synced; b waits in the queue
 	go func() { time.Sleep(20 * time.Millisecond); close(blob.release) }()
 	f.discard() // returns once the goroutine has ended
 	if data, _ := blob.state(); data != "a" {

@@ -12,19 +12,27 @@ import (
 
 // Stream format constants.
 const (
-	// Magic opens every recording blob.
-	Magic = "PRLYREC1"
+	// Magic opens every recording blob the writer makes (format 2).
+	Magic = "PRLYREC2"
+	// MagicV1 opened blobs of format 1, which readers still accept. Format 1 gave chunk 0
+	// a whole chunk of plaintext, so every chunk on disk sat HeaderSize bytes past a page
+	// boundary and each sync rewrote a page the previous one had written.
+	MagicV1 = "PRLYREC1"
 	// HeaderSize is the size of the stream header: Magic and a big-endian uint32 chunk size.
 	HeaderSize = len(Magic) + 4
-	// DefaultChunkSize is the plaintext size of every chunk but the last.
-	DefaultChunkSize = 64 << 10
+	// DefaultChunkSize is the plaintext size of every chunk but the first and the last: a
+	// sealed chunk (length, nonce, ciphertext, tag) is then exactly 64 KiB, and chunk 0,
+	// which carries HeaderSize bytes less, is 64 KiB with the header before it, so every
+	// chunk starts and ends on a page boundary.
+	DefaultChunkSize = 64<<10 - lenSize - Overhead
 	// MaxChunkSize caps the chunk size a writer uses and a reader accepts.
 	MaxChunkSize = 4 << 20
 	// Overhead is the size a chunk's ciphertext adds to its plaintext: 12-byte nonce and
 	// 16-byte GCM tag.
-	Overhead = 12 + 16
-	lenSize  = 4
-	aadLabel = "parley/rec/v1"
+	Overhead   = 12 + 16
+	lenSize    = 4
+	aadLabelV1 = "parley/rec/v1"
+	aadLabel   = "parley/rec/v2"
 )
 
 // ErrTruncated is the underlying error (inside a *parley.Error of KindIntegrity) when a
@@ -41,12 +49,17 @@ func truncated(op string) error {
 		Message: "recording is truncated (ends before its final chunk)", Err: ErrTruncated}
 }
 
-// chunkAAD returns the additional data of chunk i: "parley/rec/v1", the recording id
+// chunkAAD returns the additional data of chunk i: the format's label ("parley/rec/v2",
+// or v1 for format 1, so a changed magic does not authenticate), the recording id
 // (length-prefixed), the chunk size of the header, the chunk index and the final flag. It
 // binds each chunk to its recording, its place and the header, so moved, reordered,
 // dropped or cut chunks and a changed header do not authenticate.
-func chunkAAD(dst []byte, id string, chunkSize int, i uint64, final bool) []byte {
-	dst = append(dst[:0], aadLabel...)
+func chunkAAD(dst []byte, v2 bool, id string, chunkSize int, i uint64, final bool) []byte {
+	label := aadLabelV1
+	if v2 {
+		label = aadLabel
+	}
+	dst = append(dst[:0], label...)
 	dst = binary.BigEndian.AppendUint16(dst, uint16(len(id)))
 	dst = append(dst, id...)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(chunkSize))
@@ -75,7 +88,8 @@ func newGCM(op string, dek []byte) (cipher.AEAD, error) {
 // StreamWriter seals plaintext into the chunked stream format. It buffers up to one chunk
 // of plaintext in memory, so clear audio never reaches the underlying writer; each sealed
 // chunk (with the header before the first) is passed to the underlying writer in a single
-// Write call. Close writes the final chunk. It is not safe for concurrent use.
+// Write call. Chunk 0 holds HeaderSize bytes less plaintext than the others (see
+// DefaultChunkSize). Close writes the final chunk. It is not safe for concurrent use.
 type StreamWriter struct {
 	w         io.Writer
 	aead      cipher.AEAD
@@ -100,6 +114,9 @@ func NewStreamWriter(w io.Writer, dek []byte, recordingID string, chunkSize int)
 	if chunkSize < 1 || chunkSize > MaxChunkSize {
 		return nil, parley.Errorf(op, parley.KindInvalid, "chunk size out of range")
 	}
+	if chunkSize <= HeaderSize {
+		return nil, parley.Errorf(op, parley.KindInvalid, "chunk size must exceed the header size")
+	}
 	if recordingID == "" || len(recordingID) > 255 {
 		return nil, parley.Errorf(op, parley.KindInvalid, "invalid recording id")
 	}
@@ -118,11 +135,12 @@ func (s *StreamWriter) Write(p []byte) (int, error) {
 	}
 	n := 0
 	for len(p) > 0 {
-		k := min(len(p), s.chunkSize-len(s.buf))
+		size := chunkPlain(s.chunkSize, s.idx, true)
+		k := min(len(p), size-len(s.buf))
 		s.buf = append(s.buf, p[:k]...)
 		p = p[k:]
 		n += k
-		if len(s.buf) == s.chunkSize && len(p) > 0 {
+		if len(s.buf) == size && len(p) > 0 {
 			// Seal a full chunk only once more data follows: the last chunk must carry the
 			// final flag, and it may be full.
 			if err := s.flush(false); err != nil {
@@ -133,6 +151,16 @@ func (s *StreamWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// chunkPlain is the plaintext size of chunk i (every chunk but the last) in a stream of
+// chunkSize: chunk 0 of format 2 is HeaderSize bytes shorter, so the header and chunk 0
+// together take as much room as any other chunk.
+func chunkPlain(chunkSize int, i uint64, v2 bool) int {
+	if i == 0 && v2 {
+		return chunkSize - HeaderSize
+	}
+	return chunkSize
+}
+
 // flush seals the buffered plaintext as chunk s.idx and writes it.
 func (s *StreamWriter) flush(final bool) error {
 	s.out = s.out[:0]
@@ -141,7 +169,7 @@ func (s *StreamWriter) flush(final bool) error {
 		s.out = binary.BigEndian.AppendUint32(s.out, uint32(s.chunkSize))
 	}
 	s.out = binary.BigEndian.AppendUint32(s.out, uint32(len(s.buf)+Overhead))
-	s.aad = chunkAAD(s.aad, s.id, s.chunkSize, s.idx, final)
+	s.aad = chunkAAD(s.aad, true, s.id, s.chunkSize, s.idx, final)
 	s.out = s.aead.Seal(s.out, nil, s.buf, s.aad)
 	clear(s.buf)
 	s.buf = s.buf[:0]
@@ -186,6 +214,7 @@ type StreamReader struct {
 	aead      cipher.AEAD
 	id        string
 	chunkSize int // 0 until the header is read
+	v2        bool
 	ct        []byte
 	pt        []byte // plaintext not yet returned
 	ptBuf     []byte
@@ -242,11 +271,15 @@ func (s *StreamReader) next() error {
 		if _, err := io.ReadFull(s.r, h[:]); err != nil {
 			return s.readErr(op, err)
 		}
-		if string(h[:len(Magic)]) != Magic {
+		switch string(h[:len(Magic)]) {
+		case Magic:
+			s.v2 = true
+		case MagicV1:
+		default:
 			return integrity(op, "not a recording stream (bad magic)")
 		}
 		cs := binary.BigEndian.Uint32(h[len(Magic):])
-		if cs < 1 || cs > MaxChunkSize {
+		if cs < 1 || cs > MaxChunkSize || (s.v2 && int(cs) <= HeaderSize) {
 			return integrity(op, "chunk size in header out of range")
 		}
 		s.chunkSize = int(cs)
@@ -256,7 +289,8 @@ func (s *StreamReader) next() error {
 		return s.readErr(op, err)
 	}
 	n := binary.BigEndian.Uint32(lb[:])
-	if n < Overhead || n > uint32(s.chunkSize+Overhead) {
+	size := chunkPlain(s.chunkSize, s.idx, s.v2)
+	if n < Overhead || n > uint32(size+Overhead) {
 		return integrity(op, "chunk length out of range")
 	}
 	if cap(s.ct) < int(n) {
@@ -270,16 +304,16 @@ func (s *StreamReader) next() error {
 		s.ptBuf = make([]byte, 0, int(n)-Overhead)
 	}
 	dst := s.ptBuf[:0]
-	s.aad = chunkAAD(s.aad, s.id, s.chunkSize, s.idx, false)
+	s.aad = chunkAAD(s.aad, s.v2, s.id, s.chunkSize, s.idx, false)
 	pt, err := s.aead.Open(dst, nil, s.ct, s.aad)
 	if err != nil {
-		s.aad = chunkAAD(s.aad, s.id, s.chunkSize, s.idx, true)
+		s.aad = chunkAAD(s.aad, s.v2, s.id, s.chunkSize, s.idx, true)
 		pt, err = s.aead.Open(dst, nil, s.ct, s.aad)
 		if err != nil {
 			return integrity(op, "chunk does not authenticate (tampered, reordered, or from another recording)")
 		}
 		s.final = true
-	} else if len(pt) != s.chunkSize {
+	} else if len(pt) != size {
 		return integrity(op, "short chunk before the final chunk")
 	}
 	s.idx++

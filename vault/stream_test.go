@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"parley.dev/parley"
@@ -73,7 +75,8 @@ func TestStreamRoundTrip(t *testing.T) {
 			t.Fatalf("size %d: err %v, equal %v", size, err, bytes.Equal(got, pt))
 		}
 		_, cs := chunks(t, blob)
-		if want := max(1, (size+1023)/1024); len(cs) != want {
+		// Chunk 0 carries HeaderSize bytes less, so the header and it fill one chunk's room.
+		if want := max(1, (size+HeaderSize+1023)/1024); len(cs) != want {
 			t.Fatalf("size %d: %d chunks, want %d", size, len(cs), want)
 		}
 	}
@@ -116,7 +119,7 @@ func TestStreamTampering(t *testing.T) {
 	// Truncation returns every whole chunk before the error.
 	r, _ := NewStreamReader(bytes.NewReader(join(h, cs[0], cs[1])), testDEK, testID)
 	got, err := io.ReadAll(r)
-	if !errors.Is(err, ErrTruncated) || !bytes.Equal(got, pt[:2048]) {
+	if !errors.Is(err, ErrTruncated) || !bytes.Equal(got, pt[:2048-HeaderSize]) {
 		t.Fatalf("truncated read: %d bytes, err %v", len(got), err)
 	}
 	// Absurd lengths are refused before any allocation.
@@ -129,6 +132,49 @@ func TestStreamTampering(t *testing.T) {
 	small := seal(t, []byte("hi"), testID, 1024)
 	binary.BigEndian.PutUint32(small[len(Magic):], 2048)
 	wantIntegrity(t, "changed chunk size", small, testID)
+}
+
+// TestStreamChunksOnPageBoundaries: with the default chunk size every chunk of a blob,
+// chunk 0 with the header before it, takes exactly 64 KiB, so each sync writes whole pages.
+func TestStreamChunksOnPageBoundaries(t *testing.T) {
+	pt := make([]byte, 3*DefaultChunkSize)
+	rand.Read(pt)
+	blob := seal(t, pt, testID, 0)
+	h, cs := chunks(t, blob)
+	if len(cs) != 4 {
+		t.Fatalf("%d chunks, want 4", len(cs))
+	}
+	if got := len(h) + len(cs[0]); got != 64<<10 {
+		t.Fatalf("header and chunk 0 take %d bytes, want 64 KiB", got)
+	}
+	for i, c := range cs[1:3] {
+		if len(c) != 64<<10 {
+			t.Fatalf("chunk %d takes %d bytes, want 64 KiB", i+1, len(c))
+		}
+	}
+	if got, err := open(blob, testID); err != nil || !bytes.Equal(got, pt) {
+		t.Fatalf("round trip: %v", err)
+	}
+}
+
+// TestStreamReadsFormat1: a blob the format 1 writer made (testdata/stream-v1.rec: chunk
+// size 512, chunk 0 a whole chunk) still reads, and its magic cannot be changed to format 2
+// or back without failing authentication.
+func TestStreamReadsFormat1(t *testing.T) {
+	blob, err := os.ReadFile(filepath.Join("testdata", "stream-v1.rec"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bytes.Repeat([]byte("parley v1 golden "), 100)
+	if got, err := open(blob, testID); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("format 1 blob: %d bytes, %v", len(got), err)
+	}
+	relabelled := bytes.Clone(blob)
+	copy(relabelled, Magic)
+	wantIntegrity(t, "format 1 relabelled 2", relabelled, testID)
+	v2 := seal(t, []byte("short"), testID, 512)
+	copy(v2, MagicV1)
+	wantIntegrity(t, "format 2 relabelled 1", v2, testID)
 }
 
 func TestStreamEmptyAndFullLastChunk(t *testing.T) {
