@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -35,7 +34,7 @@ func TestServeRunsRetention(t *testing.T) {
 	// serve's clock, moved by the test while serve runs.
 	var clock atomic.Int64
 	clock.Store(c.now.UnixNano())
-	srv := startServeClock(t, c, func() time.Time { return time.Unix(0, clock.Load()).UTC() },
+	srv := startServeWith(t, c, func() time.Time { return time.Unix(0, clock.Load()).UTC() }, false,
 		"--http", "127.0.0.1:0", "--retention-every", "1s")
 
 	first := waitAudit(t, c, "the retention run at start-up", func(evs []parley.AuditEvent) bool {
@@ -75,54 +74,6 @@ func TestServeRunsRetention(t *testing.T) {
 	}
 	c.fail(1, "destroyed", "recordings", "get", expired, "--out", out+"x", "--purpose", "p")
 	c.ok("audit", "verify")
-}
-
-// serveClock is `parley serve` running in-process with its own clock.
-type serveClock struct {
-	cancel context.CancelFunc
-	done   chan int
-	stderr *syncBuffer
-}
-
-// startServeClock runs serve over c's data and keys with the given clock and flags and
-// waits until it listens.
-func startServeClock(t *testing.T, c *cli, now func() time.Time, flags ...string) *serveClock {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	s := &serveClock{cancel: cancel, done: make(chan int, 1), stderr: &syncBuffer{}}
-	m := &Main{Stdout: &syncBuffer{}, Stderr: s.stderr, Stdin: strings.NewReader(""),
-		Getenv: func(k string) string { return c.env[k] }, Now: now, Ready: ready}
-	args := append([]string{"serve", "--data", c.data, "--keys", c.keys}, flags...)
-	go func() { s.done <- m.Run(ctx, args) }()
-	t.Cleanup(func() { s.stop(t) })
-	select {
-	case <-ready:
-	case code := <-s.done:
-		s.done <- code
-		t.Fatalf("serve exited %d: %s", code, s.stderr.String())
-	case <-time.After(retentionGuard):
-		t.Fatal("serve did not start")
-	}
-	return s
-}
-
-// stop ends serve and checks it exits with status 0 (once).
-func (s *serveClock) stop(t *testing.T) {
-	t.Helper()
-	if s.cancel == nil {
-		return
-	}
-	s.cancel()
-	s.cancel = nil
-	select {
-	case code := <-s.done:
-		if code != 0 {
-			t.Errorf("serve exited %d: %s", code, s.stderr.String())
-		}
-	case <-time.After(retentionGuard):
-		t.Error("serve did not stop")
-	}
 }
 
 // waitAudit reads the audit log (`audit list`, which writes nothing) until cond holds and

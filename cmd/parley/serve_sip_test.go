@@ -73,19 +73,31 @@ func startServe(t *testing.T, c *cli, trunk string, extra ...string) *serving {
 // listens.
 func startServeArgs(t *testing.T, c *cli, extra ...string) *serving {
 	t.Helper()
+	lo := 40000 + rand.IntN(400)*50
+	args := []string{"--http", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--rtp-ports", strconv.Itoa(lo) + "-" + strconv.Itoa(lo+48)}
+	return startServeWith(t, c, func() time.Time { return c.now }, true, append(args, extra...)...)
+}
+
+// startServeWith runs serve over c's data and keys with the clock now and the given flags, and
+// waits until its HTTP surface (and, with withSIP, its SIP listener) is ready.
+func startServeWith(t *testing.T, c *cli, now func() time.Time, withSIP bool, flags ...string) *serving {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	ready, sipReady := make(chan string, 1), make(chan string, 1)
+	ready := make(chan string, 1)
+	var sipReady chan string
 	s := &serving{cancel: cancel, done: make(chan int, 1), stderr: &syncBuffer{}, stdout: &syncBuffer{}}
 	m := &Main{Stdout: s.stdout, Stderr: s.stderr, Stdin: strings.NewReader(""),
-		Getenv: func(k string) string { return c.env[k] }, Now: func() time.Time { return c.now },
-		Ready: ready, SIPReady: sipReady}
-	lo := 40000 + rand.IntN(400)*50
-	args := []string{"serve", "--data", c.data, "--keys", c.keys, "--http", "127.0.0.1:0",
-		"--sip", "127.0.0.1:0", "--rtp-ports", strconv.Itoa(lo) + "-" + strconv.Itoa(lo+48)}
-	args = append(args, extra...)
+		Getenv: func(k string) string { return c.env[k] }, Now: now, Ready: ready}
+	waits := []chan string{ready}
+	if withSIP {
+		sipReady = make(chan string, 1)
+		m.SIPReady = sipReady
+		waits = append(waits, sipReady)
+	}
+	args := append([]string{"serve", "--data", c.data, "--keys", c.keys}, flags...)
 	go func() { s.done <- m.Run(ctx, args) }()
 	t.Cleanup(func() { s.stop(t) })
-	for _, ch := range []chan string{ready, sipReady} {
+	for _, ch := range waits {
 		select {
 		case addr := <-ch:
 			if ch == ready {
