@@ -84,7 +84,7 @@ type fakeDestroyer struct {
 	recs    *fakeRecordings
 	batches [][]string
 	reasons []string
-	actors  []string // the actor each Destroy's context carried
+	actors  []string                 // the actor each Destroy's context carried
 	fail    func(ids []string) error // if it returns an error, nothing is destroyed
 	noop    bool                     // destroy nothing and report 0
 	after   func()                   // runs after each call
