@@ -51,4 +51,12 @@ type DeviceService interface {
 	FindDevice(ctx context.Context, facilityID, deviceID string) (*Device, error)
 	// SetDeviceDoNotRecord sets or clears the device's do-not-record flag.
 	SetDeviceDoNotRecord(ctx context.Context, facilityID, deviceID string, dnr bool) error
+	// ListDevices returns the devices of a facility, oldest first (ties by id), or an empty
+	// list; KindNotFound if the facility does not exist.
+	ListDevices(ctx context.Context, facilityID string) ([]*Device, error)
+	// RemoveDevice deletes a device (a phone torn out of a pod); KindNotFound if the
+	// facility has no such device. Call records keep the device id: they are history, and
+	// no table refers to devices by key. The device's wrong-PIN state goes with it, so the
+	// same id may be added again later as a new device, with a clean slate.
+	RemoveDevice(ctx context.Context, facilityID, deviceID string) error
 }

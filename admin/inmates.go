@@ -99,20 +99,6 @@ func (s *Service) Inmates(ctx context.Context, facilityID string) ([]*parley.Inm
 	return out, err
 }
 
-// AddDevice stores a facility phone or kiosk, audited as "device.add".
-func (s *Service) AddDevice(ctx context.Context, d *parley.Device) error {
-	const op = "admin.AddDevice"
-	if err := parley.ValidateID(d.ID); err != nil {
-		return &parley.Error{Op: op, Kind: parley.KindInvalid, Message: "device id", Err: err}
-	}
-	if len(d.Name) > 200 || !printable(d.Name) {
-		return parley.Errorf(op, parley.KindInvalid, "device name must be at most 200 printable characters")
-	}
-	return s.act(ctx, "device.add", "device:"+d.FacilityID+"/"+d.ID, "", func() error {
-		return s.Store.CreateDevice(ctx, d)
-	})
-}
-
 func printable(s string) bool {
 	for _, c := range s {
 		if c < ' ' || c == 0x7f {

@@ -168,18 +168,76 @@ func (db *DB) CreateDevice(ctx context.Context, d *parley.Device) error {
 	})
 }
 
+const deviceCols = `facility_id, id, name, do_not_record, created_at`
+
 // FindDevice returns a device, or KindNotFound.
 func (db *DB) FindDevice(ctx context.Context, facilityID, deviceID string) (*parley.Device, error) {
 	const op = "sqldb.FindDevice"
-	var d parley.Device
-	var created sql.NullInt64
-	err := db.db.QueryRowContext(ctx, db.q(`SELECT facility_id, id, name, do_not_record, created_at FROM devices
-		WHERE facility_id = ? AND id = ?`), facilityID, deviceID).Scan(&d.FacilityID, &d.ID, &d.Name, &d.DoNotRecord, &created)
+	d, err := scanDevice(db.db.QueryRowContext(ctx, db.q(`SELECT `+deviceCols+` FROM devices
+		WHERE facility_id = ? AND id = ?`), facilityID, deviceID))
 	if err == sql.ErrNoRows {
 		return nil, parley.Errorf(op, parley.KindNotFound, "device not found")
 	}
 	if err != nil {
 		return nil, db.dbErr(op, err)
+	}
+	return d, nil
+}
+
+// ListDevices returns a facility's devices, oldest first; see parley.DeviceService. The
+// facility check and the read share a transaction, so a facility that exists is never
+// reported with devices of another moment.
+func (db *DB) ListDevices(ctx context.Context, facilityID string) ([]*parley.Device, error) {
+	const op = "sqldb.ListDevices"
+	out := []*parley.Device{}
+	err := db.inTx(ctx, op, func(tx *sql.Tx) error {
+		if err := db.facilityExists(ctx, tx, op, facilityID); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, db.q(`SELECT `+deviceCols+` FROM devices WHERE facility_id = ?
+			ORDER BY created_at, id`), facilityID)
+		if err != nil {
+			return db.dbErr(op, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			d, err := scanDevice(rows)
+			if err != nil {
+				return db.dbErr(op, err)
+			}
+			out = append(out, d)
+		}
+		return db.dbErr(op, rows.Err())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RemoveDevice deletes a device and its wrong-PIN state in one transaction; see
+// parley.DeviceService. Calls keep their device id (no key refers to devices).
+func (db *DB) RemoveDevice(ctx context.Context, facilityID, deviceID string) error {
+	const op = "sqldb.RemoveDevice"
+	return db.inTx(ctx, op, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, db.q(`DELETE FROM devices WHERE facility_id = ? AND id = ?`), facilityID, deviceID)
+		if err != nil {
+			return db.dbErr(op, err)
+		}
+		if err := db.rowsAffected(op, res, "device not found"); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, db.q(`DELETE FROM pin_failures WHERE facility_id = ? AND subject = ?`),
+			facilityID, "device:"+deviceID)
+		return db.dbErr(op, err)
+	})
+}
+
+func scanDevice(s scanner) (*parley.Device, error) {
+	var d parley.Device
+	var created sql.NullInt64
+	if err := s.Scan(&d.FacilityID, &d.ID, &d.Name, &d.DoNotRecord, &created); err != nil {
+		return nil, err
 	}
 	d.CreatedAt = fromMicros(created)
 	return &d, nil

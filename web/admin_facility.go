@@ -28,6 +28,12 @@ var staffPages = map[string]staffPage{
 	"live":     {path: "/live", action: authz.ViewLiveCalls, build: buildLive},
 }
 
+// staffAPIReads are GET API routes under /api/v1/facilities/{id} with no page of their
+// own: what they show is on a page already (the devices on the facility page).
+var staffAPIReads = map[string]staffPage{
+	"/devices": {action: authz.ManageFacility, build: buildDevices},
+}
+
 // staffOps are the state changes under /facilities/{id}.
 var staffOps = []staffOp{
 	{path: "/rules", action: authz.ManageFacility, page: "facility", run: opRules,
@@ -37,6 +43,7 @@ var staffOps = []staffOp{
 	{path: "/retention", action: authz.ManageFacility, page: "facility", run: opRetention, fields: []string{"days", "class"}},
 	{path: "/gateways", action: authz.ManageFacility, page: "facility", run: opGateway, fields: []string{"op", "addr"}},
 	{path: "/devices", action: authz.ManageFacility, page: "facility", run: opDevice, fields: []string{"device", "name", "do_not_record"}},
+	{path: "/devices/{device}/remove", action: authz.ManageFacility, page: "facility", run: opDeviceRemove, fields: []string{}},
 	{path: "/phones", action: authz.ManageFacility, page: "facility", run: opPhone, fields: []string{"op", "user", "password"}},
 	{path: "/holds", action: authz.ManageFacility, page: "facility", run: opHold, fields: []string{"op", "recording", "reason"}},
 	{path: "/inmates", action: authz.ManageInmates, page: "inmates", run: opInmateAdd, fields: []string{"inmate", "name", "pin", "do_not_record"}},
@@ -50,7 +57,8 @@ var staffOps = []staffOp{
 }
 
 // facilityPage is a facility's settings: call rules, lockdown, rates with the caps in
-// force, retention and trusted gateways.
+// force, retention, trusted gateways, registering phones and the devices behind the
+// gateways.
 type facilityPage struct {
 	ID            string          `json:"id"`
 	Name          string          `json:"name"`
@@ -63,6 +71,37 @@ type facilityPage struct {
 	ClassDays     map[string]int  `json:"class_retention_days,omitempty"`
 	Gateways      []string        `json:"gateways"`
 	Phones        []phoneJSON     `json:"phones"`
+	Devices       []deviceJSON    `json:"devices"`
+}
+
+// deviceJSON is a device behind a gateway; ids and names are not personal data.
+type deviceJSON struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	DoNotRecord bool   `json:"do_not_record"`
+	AddedAt     string `json:"added_at"`
+}
+
+// devicesJSON lists a facility's devices, reading them through admin (audited).
+func devicesJSON(ctx context.Context, s *Server, fac string) ([]deviceJSON, error) {
+	ds, err := s.c.Admin.ListDevices(ctx, fac)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]deviceJSON, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, deviceJSON{ID: d.ID, Name: d.Name, DoNotRecord: d.DoNotRecord, AddedAt: d.CreatedAt.UTC().Format(time.RFC3339)})
+	}
+	return out, nil
+}
+
+// buildDevices is GET /api/v1/facilities/{id}/devices.
+func buildDevices(ctx context.Context, s *Server, p *principal, r *http.Request, fac string) (any, error) {
+	ds, err := devicesJSON(ctx, s, fac)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"devices": ds}, nil
 }
 
 // phoneJSON is a registering phone; its digest hashes are never shown.
@@ -130,6 +169,9 @@ func buildFacility(ctx context.Context, s *Server, p *principal, r *http.Request
 	out.Phones = []phoneJSON{}
 	for _, p := range phones {
 		out.Phones = append(out.Phones, phoneJSON{User: p.Username, AddedAt: p.AddedAt.UTC().Format(time.RFC3339)})
+	}
+	if out.Devices, err = devicesJSON(ctx, s, fac); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -250,6 +292,19 @@ func opDevice(ctx context.Context, s *Server, p *principal, r *http.Request, fac
 		return nil, "", err
 	}
 	return nil, "Phone " + d.ID + " added.", nil
+}
+
+// opDeviceRemove retires a device behind a gateway of this facility; a device of another
+// facility looks like a missing one (devices are keyed by facility).
+func opDeviceRemove(ctx context.Context, s *Server, p *principal, r *http.Request, fac string, in input) (any, string, error) {
+	id := r.PathValue("device")
+	if err := validID("web.deviceRemove", id); err != nil {
+		return nil, "", err
+	}
+	if err := s.c.Admin.RemoveDevice(ctx, fac, id); err != nil {
+		return nil, "", err
+	}
+	return nil, "Device " + id + " removed.", nil
 }
 
 // opHold places or lifts a legal hold on a recording of this facility. A recording of

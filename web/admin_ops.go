@@ -99,6 +99,9 @@ func (s *Server) staffRoutes(mux *http.ServeMux) {
 		mux.Handle("GET /facilities/{id}"+pg.path, s.page(s.pageStaff(name, pg)))
 		mux.Handle("GET /api/v1/facilities/{id}"+pg.path, s.api(s.apiStaff(pg)))
 	}
+	for path, pg := range staffAPIReads {
+		mux.Handle("GET /api/v1/facilities/{id}"+path, s.api(s.apiStaff(pg)))
+	}
 	for _, o := range staffOps {
 		mux.Handle("POST /facilities/{id}"+o.path, s.page(s.pageOp(o)))
 		mux.Handle("POST /api/v1/facilities/{id}"+o.path, s.api(s.apiOp(o)))

@@ -33,7 +33,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	for path, methods := range doc.Paths {
 		for method := range methods {
 			ops++
-			target := strings.NewReplacer("{id}", "abc", "{ceremony}", "abc", "{inmate}", "abc", "{call}", "abc").Replace(path)
+			target := strings.NewReplacer("{id}", "abc", "{ceremony}", "abc", "{inmate}", "abc", "{call}", "abc", "{device}", "abc").Replace(path)
 			rec := httptest.NewRecorder()
 			s.ServeHTTP(rec, httptest.NewRequest(strings.ToUpper(method), target, nil))
 			want := http.StatusUnauthorized

@@ -21,7 +21,7 @@ var formRoutes = []struct {
 	{"/facilities/{fac}/holds", "admin"}, {"/facilities/{fac}/inmates", "admin"}, {"/facilities/{fac}/inmates/{inmate}/pin", "admin"},
 	{"/facilities/{fac}/inmates/{inmate}/do-not-record", "admin"}, {"/facilities/{fac}/inmates/{inmate}/allowed", "admin"},
 	{"/facilities/{fac}/blocks", "admin officer"}, {"/facilities/{fac}/staff", "admin"}, {"/facilities/{fac}/grants", "admin"},
-	{"/facilities/{fac}/live/{call}/end", "officer"},
+	{"/facilities/{fac}/live/{call}/end", "officer"}, {"/facilities/{fac}/devices/{device}/remove", "admin"},
 }
 
 // TestStaffFormsAuthorization: every page form × every role × own/other facility ×
@@ -36,7 +36,7 @@ func TestStaffFormsAuthorization(t *testing.T) {
 	for _, f := range formRoutes {
 		for _, fac := range []string{"cnty", "city"} {
 			path := strings.NewReplacer("{fac}", fac, "{inmate}", map[string]string{"cnty": "A1001", "city": "B2002"}[fac],
-				"{call}", w.calls[fac]).Replace(f.path)
+				"{call}", w.calls[fac], "{device}", matrixDevice).Replace(f.path)
 			if status, _ := anon.postForm(path, url.Values{}); status != http.StatusForbidden && status != http.StatusUnauthorized {
 				t.Errorf("%s without a session: %d", path, status)
 			}

@@ -18,14 +18,15 @@ const matrixPassword = "matrix password 1"
 // is bound to a facility (own or other), and whether a grant stands in for scope.
 type route struct {
 	name         string
-	method, path string // {fac}, {call}, {rec} are replaced per facility
+	method, path string // {fac}, {call}, {rec}, {inmate}, {device} are replaced per facility
 	roles        string // roles allowed; "*" every role
 	scoped       bool
 	grantable    bool
 	ok           int
 	page         bool
 	body         func(n int) any
-	bodyAt       func(n int, fac string, w *matrixWorld) any // a body naming things of the facility
+	bodyAt       func(n int, fac string, w *matrixWorld) any    // a body naming things of the facility
+	prepare      func(w *matrixWorld, t *testing.T, fac string) // run before each signed-in cell
 }
 
 var matrixRoutes = []route{
@@ -71,6 +72,11 @@ var matrixRoutes = []route{
 	{name: "api devices", method: "POST", path: "/api/v1/facilities/{fac}/devices", roles: "admin", scoped: true, ok: 200, body: func(n int) any {
 		return map[string]string{"device": fmt.Sprintf("phone-%d", n)}
 	}},
+	{name: "api devices list", method: "GET", path: "/api/v1/facilities/{fac}/devices", roles: "admin", scoped: true, ok: 200},
+	// The device exists before every cell (an allowed cell removes it): a 403 is the rule's,
+	// never a missing device's.
+	{name: "api device remove", method: "POST", path: "/api/v1/facilities/{fac}/devices/{device}/remove", roles: "admin", scoped: true, ok: 200,
+		body: func(n int) any { return map[string]string{} }, prepare: (*matrixWorld).ensureDevice},
 	{name: "api phones", method: "POST", path: "/api/v1/facilities/{fac}/phones", roles: "admin", scoped: true, ok: 200, body: func(n int) any {
 		return map[string]string{"op": "add", "user": fmt.Sprintf("matrix-phone-%d", n), "password": "phone password 1"}
 	}},
@@ -139,6 +145,10 @@ func newMatrixWorldOn(t *testing.T, c *cli) *matrixWorld {
 	w.calls["cnty"], w.recs["cnty"] = own.ID, own.RecordingID
 	w.calls["city"], w.recs["city"] = other.ID, other.RecordingID
 	w.privileged = searchNumber(t, c, s.attorney)[0].ID
+	for _, fac := range []string{"cnty", "city"} {
+		c.ok("device", "add", "--facility", fac, "--id", matrixDevice)
+	}
+	c.ok("device", "add", "--facility", "city", "--id", "city-only")
 	w.secrets["admin-city"] = addStaff(t, c, "admin-city", "admin", "--facility", "city", matrixPassword)
 	for _, r := range parley.Roles {
 		for _, kind := range []string{"plain", "granted"} {
@@ -155,6 +165,18 @@ func newMatrixWorldOn(t *testing.T, c *cli) *matrixWorld {
 	return w
 }
 
+// matrixDevice is the device behind a gateway that each facility of the matrix has.
+const matrixDevice = "matrix-dev"
+
+// ensureDevice adds the facility's matrix device again if a cell removed it.
+func (w *matrixWorld) ensureDevice(t *testing.T, fac string) {
+	t.Helper()
+	_, errOut, code := w.c.run("device", "add", "--facility", fac, "--id", matrixDevice)
+	if code != 0 && !strings.Contains(errOut, "exists") {
+		t.Fatalf("device add %s/%s: exit %d: %s", fac, matrixDevice, code, errOut)
+	}
+}
+
 func (w *matrixWorld) signIn(t *testing.T, name string) *staff {
 	if s, ok := w.clients[name]; ok {
 		return s
@@ -166,7 +188,7 @@ func (w *matrixWorld) signIn(t *testing.T, name string) *staff {
 
 func (rt route) url(fac string, w *matrixWorld) string {
 	inmate := map[string]string{"cnty": "A1001", "city": "B2002"}[fac]
-	return strings.NewReplacer("{fac}", fac, "{call}", w.calls[fac], "{rec}", w.recs[fac], "{inmate}", inmate).Replace(rt.path)
+	return strings.NewReplacer("{fac}", fac, "{call}", w.calls[fac], "{rec}", w.recs[fac], "{inmate}", inmate, "{device}", matrixDevice).Replace(rt.path)
 }
 
 // want is the matrix's answer for one cell.
@@ -234,6 +256,9 @@ func authorizationMatrix(t *testing.T, w *matrixWorld) {
 					}
 					if rt.bodyAt != nil {
 						body, n = rt.bodyAt(n, fac, w), n+1
+					}
+					if rt.prepare != nil {
+						rt.prepare(w, t, fac)
 					}
 					status, b := client.do(rt.method, rt.url(fac, w), body)
 					want := rt.want(role, fac == "cnty", granted)

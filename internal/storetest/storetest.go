@@ -28,6 +28,8 @@ func Run(t *testing.T, open Opener) {
 		{"FacilityInvalid", testFacilityInvalid},
 		{"Inmates", testInmates},
 		{"Devices", testDevices},
+		{"ListDevices", testListDevices},
+		{"RemoveDevice", testRemoveDevice},
 		{"Privileged", testPrivileged},
 		{"CallRoundTrip", testCallRoundTrip},
 		{"CallInvalid", testCallInvalid},
