@@ -29,6 +29,8 @@ func Run(t *testing.T, open Opener) {
 		{"Inmates", testInmates},
 		{"Devices", testDevices},
 		{"Privileged", testPrivileged},
+		{"PrivilegedClaims", testPrivilegedClaims},
+		{"PrivilegedClaimsConcurrent", testPrivilegedClaimsConcurrent},
 		{"CallRoundTrip", testCallRoundTrip},
 		{"CallInvalid", testCallInvalid},
 		{"CallImportKey", testCallImportKey},
@@ -64,6 +66,7 @@ func Run(t *testing.T, open Opener) {
 		{"WebAuthnCredentials", testWebAuthnCredentials},
 		{"PublicAccounts", testPublicAccounts},
 		{"PublicNumbers", testPublicNumbers},
+		{"DeletePublicNumber", testDeletePublicNumber},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -280,7 +283,7 @@ func testPrivileged(t *testing.T, s parley.Store) {
 	wantKind(t, "find missing", err, parley.KindNotFound)
 
 	q := &parley.PrivilegedNumber{Number: "+442071234567", Kind: parley.PrivilegeConsulate, Source: parley.SourceSelfRegistration,
-		AddedAt: base.Add(time.Hour)}
+		Holder: "acct-q", AddedAt: base.Add(time.Hour)}
 	ok(t, "create second", s.CreatePrivileged(ctx(t), q))
 	r := &parley.PrivilegedNumber{Number: "+15551230003", Kind: parley.PrivilegeClergy, Source: parley.SourceStaff,
 		AddedAt: base.Add(-time.Hour)}
