@@ -55,14 +55,36 @@ type PrivilegedNumber struct {
 	BarNumber string // optional
 	AddedBy   string // actor id
 	AddedAt   time.Time
+	// Holder is, for a self-registration, the attorney's public account id: with Source it
+	// names the entry's first claim. Stores keep it in the claim, not in the entry.
+	Holder string
 }
 
-// PrivilegeService stores the privilege registry. Entries are never deleted by this
-// contract: removing privilege is a staff decision outside this issue.
+// PrivilegeClaim is one reason an entry of the registry stands: its source and, for a
+// self-registration, the attorney (public account id) who holds the number. Staff and
+// directory claims have no holder. A number stays privileged while any claim remains, so
+// an attorney giving up a number also registered by staff does not unprotect it.
+type PrivilegeClaim struct {
+	Source PrivilegeSource
+	Holder string
+}
+
+// PrivilegeService stores the privilege registry. An entry is deleted only when its last
+// claim ends (RemovePrivilegedClaim); what it caused (calls marked privileged, recordings
+// destroyed) stays.
 type PrivilegeService interface {
-	// CreatePrivileged stores a new entry, setting ID and AddedAt if empty. Returns
-	// KindConflict (and leaves the store unchanged) if the number is already registered.
+	// CreatePrivileged stores a new entry with its first claim (Source, Holder), setting
+	// ID and AddedAt if empty. Returns KindConflict (and leaves the store unchanged) if the
+	// number is already registered.
 	CreatePrivileged(ctx context.Context, p *PrivilegedNumber) error
+	// AddPrivilegedClaim adds a claim to an entry by actor at t and reports whether it is
+	// new (false: the entry had that claim already). KindNotFound if no entry has the id.
+	AddPrivilegedClaim(ctx context.Context, entryID string, c PrivilegeClaim, actor string, at time.Time) (bool, error)
+	// RemovePrivilegedClaim ends a claim and, atomically, deletes the entry if no claim is
+	// left, reporting whether it did. KindNotFound if the entry has no such claim.
+	RemovePrivilegedClaim(ctx context.Context, entryID string, c PrivilegeClaim) (entryRemoved bool, err error)
+	// ListPrivilegedClaims returns an entry's claims, oldest first (none if no entry).
+	ListPrivilegedClaims(ctx context.Context, entryID string) ([]PrivilegeClaim, error)
 	// FindPrivileged returns the entry for a number, or KindNotFound.
 	FindPrivileged(ctx context.Context, n Number) (*PrivilegedNumber, error)
 	// ListPrivileged returns every entry, oldest first.

@@ -190,6 +190,9 @@ type PublicService interface {
 	// UpdatePublicNumber stores a number's State, PrivilegedID and VerifiedAt.
 	// KindNotFound if it does not exist.
 	UpdatePublicNumber(ctx context.Context, n *PublicNumber) error
+	// DeletePublicNumber ends an account's claim on a number (its code goes with it).
+	// KindNotFound if the account has no number with that id.
+	DeletePublicNumber(ctx context.Context, accountID, id string) error
 	// SetVerificationCode replaces a number's code (stored only as a keyed hash), with no
 	// tries used. KindNotFound if the number does not exist.
 	SetVerificationCode(ctx context.Context, numberID, code string, expires time.Time) error

@@ -18,15 +18,19 @@ type Action string
 
 // Actions.
 const (
-	SearchCalls   Action = "calls.search"     // search call records
-	ReadCall      Action = "call.read"        // read one call record
-	PlayRecording Action = "recording.play"   // stream a recording
-	ReadAudit     Action = "audit.read"       // read the audit log
-	VerifyAudit   Action = "audit.verify"     // verify the audit log
-	AddPrivileged Action = "privileged.add"   // register a privileged number
-	ReadAlerts    Action = "alerts.read"      // see alerts of one's scope
-	IssueGrant    Action = "grant.issue"      // grant another account access to a facility
-	SystemOnly    Action = "privileged.audio" // reserved: never granted to a person
+	SearchCalls   Action = "calls.search"   // search call records
+	ReadCall      Action = "call.read"      // read one call record
+	PlayRecording Action = "recording.play" // stream a recording
+	ReadAudit     Action = "audit.read"     // read the audit log
+	VerifyAudit   Action = "audit.verify"   // verify the audit log
+	AddPrivileged Action = "privileged.add" // register a privileged number
+	// VerifyAttorney is seeing the attorneys waiting for verification and verifying one
+	// (their bar number checked): it lets them register numbers as privileged, so it
+	// belongs to whoever manages the privileged registry.
+	VerifyAttorney Action = "attorney.verify"
+	ReadAlerts     Action = "alerts.read"      // see alerts of one's scope
+	IssueGrant     Action = "grant.issue"      // grant another account access to a facility
+	SystemOnly     Action = "privileged.audio" // reserved: never granted to a person
 )
 
 // Administration and officers' actions, each bound to a facility in the account's own
@@ -41,7 +45,7 @@ const (
 )
 
 // Actions lists every action (for tests and documentation).
-var Actions = []Action{SearchCalls, ReadCall, PlayRecording, ReadAudit, VerifyAudit, AddPrivileged, ReadAlerts, IssueGrant, SystemOnly,
+var Actions = []Action{SearchCalls, ReadCall, PlayRecording, ReadAudit, VerifyAudit, AddPrivileged, VerifyAttorney, ReadAlerts, IssueGrant, SystemOnly,
 	ManageFacility, ManageInmates, ManageBlocks, ManageStaff, ViewLiveCalls, EndCall}
 
 // Actor is who is asking.
@@ -88,8 +92,11 @@ var rules = map[Action]rule{
 	ReadAudit:     {roles: []parley.Role{parley.RoleAuditor}},
 	VerifyAudit:   {roles: []parley.Role{parley.RoleAuditor}},
 	AddPrivileged: {roles: []parley.Role{parley.RoleAdmin}},
-	ReadAlerts:    {roles: []parley.Role{parley.RoleAdmin, parley.RoleAuditor}, scoped: true},
-	IssueGrant:    {roles: []parley.Role{parley.RoleAdmin}, scoped: true},
+	// The same role as AddPrivileged, never more: a verified attorney's numbers become
+	// privileged by the attorney's own registration.
+	VerifyAttorney: {roles: []parley.Role{parley.RoleAdmin}},
+	ReadAlerts:     {roles: []parley.Role{parley.RoleAdmin, parley.RoleAuditor}, scoped: true},
+	IssueGrant:     {roles: []parley.Role{parley.RoleAdmin}, scoped: true},
 
 	// Administration and officers.
 	ManageFacility: {roles: []parley.Role{parley.RoleAdmin}, scoped: true},

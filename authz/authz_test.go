@@ -18,14 +18,15 @@ var spec = map[authz.Action]struct {
 	roles string
 	reach string
 }{
-	authz.SearchCalls:   {"investigator prosecutor", "grant"},
-	authz.ReadCall:      {"investigator prosecutor", "grant"},
-	authz.PlayRecording: {"investigator prosecutor", "grant"},
-	authz.ReadAudit:     {"auditor", "any"},
-	authz.VerifyAudit:   {"auditor", "any"},
-	authz.AddPrivileged: {"admin", "any"},
-	authz.ReadAlerts:    {"admin auditor", "scope"},
-	authz.IssueGrant:    {"admin", "scope"},
+	authz.SearchCalls:    {"investigator prosecutor", "grant"},
+	authz.ReadCall:       {"investigator prosecutor", "grant"},
+	authz.PlayRecording:  {"investigator prosecutor", "grant"},
+	authz.ReadAudit:      {"auditor", "any"},
+	authz.VerifyAudit:    {"auditor", "any"},
+	authz.AddPrivileged:  {"admin", "any"},
+	authz.VerifyAttorney: {"admin", "any"},
+	authz.ReadAlerts:     {"admin auditor", "scope"},
+	authz.IssueGrant:     {"admin", "scope"},
 
 	authz.ManageFacility: {"admin", "scope"},
 	authz.ManageInmates:  {"admin", "scope"},
@@ -193,5 +194,22 @@ func TestLimiter(t *testing.T) {
 	}
 	if !l.Allow("u", next.Add(24*time.Hour)) {
 		t.Fatal("the cap did not reset the next day")
+	}
+}
+
+// TestVerifyAttorneyFollowsThePrivilegedRegistry: verifying attorneys is the admin's, the
+// role that manages privileged numbers, wherever the admin's scope; no other staff role,
+// no public account (an attorney verifying itself) and no grant reaches it.
+func TestVerifyAttorneyFollowsThePrivilegedRegistry(t *testing.T) {
+	for _, r := range append(slices.Clone(parley.Roles), parley.PublicRoles...) {
+		a := authz.Actor{UserID: "u1", Role: r, Facilities: []string{"f1"},
+			Grants: []*parley.Grant{{ID: "g", UserID: "u1", FacilityID: "f2", CreatedAt: now.Add(-time.Hour), Expires: now.Add(time.Hour)}}}
+		got := authz.Decide(a, authz.VerifyAttorney, authz.Resource{OwnerID: "u1"}, now)
+		if got.Allow != (r == parley.RoleAdmin) {
+			t.Errorf("%s: %+v", r, got)
+		}
+		if authz.RoleMay(a, authz.VerifyAttorney) != authz.RoleMay(a, authz.AddPrivileged) {
+			t.Errorf("%s: verifying attorneys and registering privileged numbers differ", r)
+		}
 	}
 }

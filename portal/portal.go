@@ -10,6 +10,7 @@ package portal
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -37,9 +38,10 @@ type Store interface {
 }
 
 // Registry registers privileged numbers (privilege.Registry), destroying the earlier
-// recordings to them.
+// recordings to them, and ends one claim on a number (the entry goes with its last).
 type Registry interface {
 	Register(ctx context.Context, p *parley.PrivilegedNumber) (int, error)
+	Unregister(ctx context.Context, entryID string, c parley.PrivilegeClaim) (bool, error)
 }
 
 // Config wires a Service.
@@ -56,6 +58,9 @@ type Config struct {
 	Async  bool
 	Logger *slog.Logger // never receives numbers or codes
 	Now    func() time.Time
+	// Digest is the keyed blind index (fieldcrypt.Cipher.BlindIndex) naming a number in
+	// audit events without showing it; nil names it by its redacted form (last two digits).
+	Digest func(purpose string, data []byte) []byte
 	// Zero fields take the defaults above.
 	CodeTTL                         time.Duration
 	MaxTries                        int
@@ -296,7 +301,7 @@ func (s *Service) ConfirmCode(ctx context.Context, a *parley.PublicAccount, numb
 		return out, parley.Errorf(op, parley.KindForbidden, "your bar number is not verified yet")
 	}
 	entry := &parley.PrivilegedNumber{Number: pn.Number, Kind: parley.PrivilegeAttorney, Source: parley.SourceSelfRegistration,
-		Name: a.FullName, BarNumber: a.BarNumber, AddedBy: parley.ActorFromContext(ctx), AddedAt: s.c.Now()}
+		Name: a.FullName, BarNumber: a.BarNumber, AddedBy: parley.ActorFromContext(ctx), AddedAt: s.c.Now(), Holder: a.ID}
 	out.Destroyed, err = s.c.Registry.Register(ctx, entry)
 	switch {
 	case err == nil:
@@ -315,6 +320,68 @@ func (s *Service) ConfirmCode(ctx context.Context, a *parley.PublicAccount, numb
 	pn.State = parley.NumberRegistered
 	if err := s.c.Store.UpdatePublicNumber(ctx, pn); err != nil {
 		return out, err
+	}
+	return out, nil
+}
+
+// numberRef names a number in an audit event: a short keyed digest, never the number.
+func (s *Service) numberRef(n parley.Number) string {
+	if s.c.Digest == nil {
+		return "number " + n.Redacted()
+	}
+	d := s.c.Digest("number", []byte(n))
+	if len(d) > 8 {
+		d = d[:8]
+	}
+	return "number:#" + hex.EncodeToString(d)
+}
+
+// Removed is the outcome of an attorney giving a number up.
+type Removed struct {
+	// StillPrivileged says the number stays in the registry on another claim (staff, a
+	// directory or another attorney); false once it was privileged only by this attorney,
+	// or was never registered.
+	StillPrivileged bool
+}
+
+// RemoveNumber ends an attorney's claim on one of their numbers, audited as
+// "public.number.remove" (the number named by a keyed digest) before anything changes. A
+// registered number's self-registration is released from the registry: if no other claim
+// holds it (staff, a directory, another attorney) calls to it are recorded again from now
+// on; recordings destroyed earlier stay destroyed. Another account's number is not found.
+func (s *Service) RemoveNumber(ctx context.Context, a *parley.PublicAccount, numberID string) (*Removed, error) {
+	const op = "portal.RemoveNumber"
+	if a.Role != parley.RoleAttorney {
+		return nil, parley.Errorf(op, parley.KindForbidden, "only an attorney removes numbers here")
+	}
+	pn, err := s.ownNumber(ctx, op, a, numberID)
+	if err != nil {
+		return nil, err
+	}
+	object := "public_number:" + pn.ID
+	if err := s.audit(ctx, "public.number.remove", object, parley.OutcomeOK,
+		s.numberRef(pn.Number)+" state "+string(pn.State)); err != nil {
+		return nil, parley.WrapError(op, parley.KindUnavailable, err)
+	}
+	out := &Removed{}
+	if pn.State == parley.NumberRegistered && pn.PrivilegedID != "" {
+		removed, err := s.c.Registry.Unregister(ctx, pn.PrivilegedID, parley.PrivilegeClaim{Source: parley.SourceSelfRegistration, Holder: a.ID})
+		switch {
+		case err == nil:
+			out.StillPrivileged = !removed
+		case parley.IsKind(err, parley.KindNotFound):
+			// No claim of this attorney (released by an earlier, interrupted removal, or
+			// the entry stands on others' claims alone): what stands is theirs.
+			_, ferr := s.c.Store.FindPrivileged(ctx, pn.Number)
+			out.StillPrivileged = ferr == nil
+		default:
+			_ = s.audit(ctx, "public.number.remove", object, parley.OutcomeError, "failed: "+parley.ErrorKind(err).String())
+			return nil, err
+		}
+	}
+	if err := s.c.Store.DeletePublicNumber(ctx, a.ID, pn.ID); err != nil {
+		_ = s.audit(ctx, "public.number.remove", object, parley.OutcomeError, "failed: "+parley.ErrorKind(err).String())
+		return nil, err
 	}
 	return out, nil
 }

@@ -55,6 +55,10 @@ func (r *registry) Register(_ context.Context, p *parley.PrivilegedNumber) (int,
 	return 2, nil
 }
 
+func (r *registry) Unregister(context.Context, string, parley.PrivilegeClaim) (bool, error) {
+	return true, nil
+}
+
 type nopAuditor struct{}
 
 func (nopAuditor) Audit(context.Context, parley.AuditEvent) error { return nil }

@@ -3,10 +3,12 @@ package privilege_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"parley.dev/parley"
 	"parley.dev/parley/privilege"
@@ -23,6 +25,7 @@ type fakeStore struct {
 	calls      map[parley.Number]int // calls per number
 	marked     map[parley.Number]bool
 	recordings map[parley.Number][]string
+	claims     map[string][]parley.PrivilegeClaim // entry id -> claims
 
 	errFindPrivileged, errFindInmate, errFindDevice, errCreate error
 }
@@ -35,6 +38,7 @@ func newFakeStore() *fakeStore {
 		calls:      map[parley.Number]int{},
 		marked:     map[parley.Number]bool{},
 		recordings: map[parley.Number][]string{},
+		claims:     map[string][]parley.PrivilegeClaim{},
 	}
 }
 
@@ -52,8 +56,59 @@ func (s *fakeStore) CreatePrivileged(ctx context.Context, p *parley.PrivilegedNu
 		return parley.Errorf("fake", parley.KindConflict, "exists")
 	}
 	c := *p
+	if c.ID == "" {
+		c.ID = fmt.Sprintf("%032x", len(s.privileged)+1)
+		p.ID = c.ID
+	}
 	s.privileged[p.Number] = &c
+	s.claims[c.ID] = []parley.PrivilegeClaim{{Source: p.Source, Holder: p.Holder}}
 	return nil
+}
+
+func (s *fakeStore) AddPrivilegedClaim(ctx context.Context, id string, c parley.PrivilegeClaim, actor string, at time.Time) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exists := false
+	for _, p := range s.privileged {
+		exists = exists || p.ID == id
+	}
+	if !exists {
+		return false, notFound()
+	}
+	cs := s.claims[id]
+	if slices.Contains(cs, c) {
+		return false, nil
+	}
+	s.claims[id] = append(cs, c)
+	return true, nil
+}
+
+func (s *fakeStore) RemovePrivilegedClaim(ctx context.Context, id string, c parley.PrivilegeClaim) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs := s.claims[id]
+	i := slices.Index(cs, c)
+	if i < 0 {
+		return false, notFound()
+	}
+	cs = slices.Delete(cs, i, i+1)
+	s.claims[id] = cs
+	if len(cs) > 0 {
+		return false, nil
+	}
+	delete(s.claims, id)
+	for n, p := range s.privileged {
+		if p.ID == id {
+			delete(s.privileged, n)
+		}
+	}
+	return true, nil
+}
+
+func (s *fakeStore) ListPrivilegedClaims(ctx context.Context, id string) ([]parley.PrivilegeClaim, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.claims[id]), nil
 }
 
 func (s *fakeStore) FindPrivileged(ctx context.Context, n parley.Number) (*parley.PrivilegedNumber, error) {

@@ -1,7 +1,8 @@
 // Package privilege is the privilege registry service and the one gate every recording
 // passes: MayRecord answers "may this call be recorded?" for the vault, Register adds a
-// privileged number and destroys, at once, every earlier recording to it, and Import loads a
-// bar or business directory from CSV.
+// privileged number and destroys, at once, every earlier recording to it, Unregister ends
+// one claim on a number (which stops being privileged with its last claim), and Import
+// loads a bar or business directory from CSV.
 //
 // The gate fails closed: when MayRecord returns an error its verdict is the zero value,
 // Record false, and callers must not record. Any "off" wins: a privileged number, an inmate
@@ -141,6 +142,12 @@ func (r *Registry) MayRecord(ctx context.Context, p parley.CallParties) (parley.
 // and re-registering is a safe way to re-sweep) and returns the count with a KindConflict
 // error; p is left unchanged.
 func (r *Registry) Register(ctx context.Context, p *parley.PrivilegedNumber) (destroyed int, err error) {
+	return r.register(ctx, p, true)
+}
+
+// register is Register; retry allows one fresh registration when the existing entry went
+// with its last claim between finding it and claiming it.
+func (r *Registry) register(ctx context.Context, p *parley.PrivilegedNumber, retry bool) (destroyed int, err error) {
 	const op = "privilege.Register"
 	if err := validateEntry(p); err != nil {
 		return 0, parley.WrapError(op, parley.KindInvalid, err)
@@ -152,10 +159,21 @@ func (r *Registry) Register(ctx context.Context, p *parley.PrivilegedNumber) (de
 	existing, err := r.store.FindPrivileged(ctx, p.Number)
 	switch {
 	case err == nil:
-		if err := r.audit(ctx, "privileged.sweep", existing.ID, parley.OutcomeOK, "re-registration"); err != nil {
+		if err := r.audit(ctx, "privileged.sweep", existing.ID, parley.OutcomeOK, "re-registration source="+string(p.Source)); err != nil {
 			return 0, parley.WrapError(op, parley.KindUnavailable, err)
 		}
+		// The new source's claim keeps the entry standing should an earlier one end.
+		claim := parley.PrivilegeClaim{Source: p.Source, Holder: p.Holder}
+		_, cerr := r.store.AddPrivilegedClaim(ctx, existing.ID, claim, actor, time.Now().UTC())
+		if parley.IsKind(cerr, parley.KindNotFound) && retry {
+			// The entry's last claim ended meanwhile: register afresh.
+			return r.register(ctx, p, false)
+		}
 		destroyed, err := r.sweep(ctx, p.Number, existing.ID)
+		if cerr != nil {
+			_ = r.audit(ctx, "privileged.sweep", existing.ID, parley.OutcomeError, "claim not stored: "+parley.ErrorKind(cerr).String())
+			return destroyed, parley.WrapError(op, parley.KindUnavailable, cerr)
+		}
 		if err != nil {
 			return destroyed, parley.WrapError(op, parley.KindInternal, err)
 		}
@@ -194,6 +212,52 @@ func (r *Registry) Register(ctx context.Context, p *parley.PrivilegedNumber) (de
 	}
 	*p = entry
 	return r.sweep(ctx, p.Number, entry.ID)
+}
+
+// Unregister ends one claim on a registry entry, such as an attorney's self-registration
+// when the attorney gives the number up. The entry (and so the number's privilege for
+// calls to come) goes only with its last claim: a number also registered by staff, a
+// directory or another attorney stays privileged. Nothing comes back: calls marked
+// privileged stay so and destroyed recordings stay destroyed.
+//
+// It audits "privileged.release" (object "privileged:ID", the source in the detail, never
+// the number or the holder's name) before acting, an error event if the store fails, and
+// "privileged.remove" when the entry went with the claim. It reports whether the entry
+// was removed; KindNotFound if the entry has no such claim.
+func (r *Registry) Unregister(ctx context.Context, entryID string, c parley.PrivilegeClaim) (removed bool, err error) {
+	const op = "privilege.Unregister"
+	switch {
+	case parley.ValidateID(entryID) != nil:
+		return false, parley.Errorf(op, parley.KindInvalid, "not a registry entry id")
+	case !c.Source.Valid():
+		return false, parley.Errorf(op, parley.KindInvalid, "source: unknown")
+	case c.Source == parley.SourceSelfRegistration && parley.ValidateID(c.Holder) != nil:
+		return false, parley.Errorf(op, parley.KindInvalid, "a self-registration names its holder")
+	case c.Source != parley.SourceSelfRegistration && c.Holder != "":
+		return false, parley.Errorf(op, parley.KindInvalid, "only a self-registration has a holder")
+	case r.auditor == nil:
+		return false, parley.Errorf(op, parley.KindInternal, "registry has no auditor")
+	}
+	detail := "source=" + string(c.Source)
+	if err := r.audit(ctx, "privileged.release", entryID, parley.OutcomeOK, detail); err != nil {
+		return false, parley.WrapError(op, parley.KindUnavailable, err)
+	}
+	removed, err = r.store.RemovePrivilegedClaim(ctx, entryID, c)
+	if err != nil {
+		_ = r.audit(ctx, "privileged.release", entryID, parley.OutcomeError, detail+"; failed: "+parley.ErrorKind(err).String())
+		if parley.IsKind(err, parley.KindNotFound) || parley.IsKind(err, parley.KindInvalid) {
+			return false, err
+		}
+		return false, parley.WrapError(op, parley.KindUnavailable, err)
+	}
+	if removed {
+		r.logger.InfoContext(ctx, "privileged number removed with its last claim", "entry", entryID)
+		if err := r.audit(ctx, "privileged.remove", entryID, parley.OutcomeOK,
+			"last claim ended: calls from now on may be recorded; earlier destructions stand"); err != nil {
+			return true, parley.WrapError(op, parley.KindUnavailable, err)
+		}
+	}
+	return removed, nil
 }
 
 // sweep marks the calls to n privileged and destroys their recordings.
@@ -244,6 +308,10 @@ func validateEntry(p *parley.PrivilegedNumber) error {
 		return parley.Errorf(op, parley.KindInvalid, "kind: unknown")
 	case !p.Source.Valid():
 		return parley.Errorf(op, parley.KindInvalid, "source: unknown")
+	case p.Source == parley.SourceSelfRegistration && parley.ValidateID(p.Holder) != nil:
+		return parley.Errorf(op, parley.KindInvalid, "holder: a self-registration names the attorney's account")
+	case p.Source != parley.SourceSelfRegistration && p.Holder != "":
+		return parley.Errorf(op, parley.KindInvalid, "holder: only a self-registration has one")
 	case !csvimport.ValidText(p.Name, maxName):
 		return parley.Errorf(op, parley.KindInvalid, "name: at most %d characters, no control characters", maxName)
 	case !csvimport.ValidText(p.BarNumber, maxBarNumber):

@@ -144,7 +144,7 @@ func TestRegisterAgainSweepsAndConflicts(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	entry := func() *parley.PrivilegedNumber {
-		return &parley.PrivilegedNumber{Number: attorney, Kind: parley.PrivilegeAttorney, Source: parley.SourceSelfRegistration}
+		return &parley.PrivilegedNumber{Number: attorney, Kind: parley.PrivilegeAttorney, Source: parley.SourceSelfRegistration, Holder: "acct1"}
 	}
 	first := entry()
 	if _, err := f.reg.Register(ctx, first); err != nil {

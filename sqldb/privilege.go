@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"parley.dev/parley"
 )
@@ -41,10 +42,130 @@ func (db *DB) CreatePrivileged(ctx context.Context, p *parley.PrivilegedNumber) 
 	if err != nil {
 		return err
 	}
-	_, err = db.db.ExecContext(ctx, db.q(`INSERT INTO privileged (id, number_idx, pii, kind, source, added_by, added_at)
+	if err := validClaim(op, parley.PrivilegeClaim{Source: p.Source, Holder: p.Holder}); err != nil {
+		return err
+	}
+	return db.inTx(ctx, op, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO privileged (id, number_idx, pii, kind, source, added_by, added_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`),
-		p.ID, db.numberIdx(p.Number), pii, string(p.Kind), string(p.Source), p.AddedBy, micros(p.AddedAt))
-	return db.dbErr(op, err)
+			p.ID, db.numberIdx(p.Number), pii, string(p.Kind), string(p.Source), p.AddedBy, micros(p.AddedAt))
+		if err != nil {
+			return db.dbErr(op, err)
+		}
+		_, err = tx.ExecContext(ctx, db.q(`INSERT INTO privileged_claims (privileged_id, source, holder, added_by, added_at)
+			VALUES (?, ?, ?, ?, ?)`), p.ID, string(p.Source), p.Holder, p.AddedBy, micros(p.AddedAt))
+		return db.dbErr(op, err)
+	})
+}
+
+// validClaim checks a claim: a known source, and a holder (an id) exactly for a
+// self-registration.
+func validClaim(op string, c parley.PrivilegeClaim) error {
+	switch {
+	case !c.Source.Valid():
+		return invalid(op, "unknown privilege source")
+	case c.Source == parley.SourceSelfRegistration && parley.ValidateID(c.Holder) != nil:
+		return invalid(op, "a self-registration names its holder's account id")
+	case c.Source != parley.SourceSelfRegistration && c.Holder != "":
+		return invalid(op, "only a self-registration has a holder")
+	}
+	return nil
+}
+
+// lockPrivileged takes the entry's row lock inside tx (a no-op update, so it works on
+// both dialects) and reports whether the entry exists: claims added and removed
+// concurrently serialise on it, so the last claim's removal and a new claim never cross.
+func (db *DB) lockPrivileged(ctx context.Context, tx *sql.Tx, op, entryID string) (bool, error) {
+	res, err := tx.ExecContext(ctx, db.q(`UPDATE privileged SET added_by = added_by WHERE id = ?`), entryID)
+	if err != nil {
+		return false, db.dbErr(op, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, db.dbErr(op, err)
+}
+
+// AddPrivilegedClaim adds a claim to an entry; see parley.PrivilegeService.
+func (db *DB) AddPrivilegedClaim(ctx context.Context, entryID string, c parley.PrivilegeClaim, actor string, at time.Time) (bool, error) {
+	const op = "sqldb.AddPrivilegedClaim"
+	if err := validClaim(op, c); err != nil {
+		return false, err
+	}
+	if len(actor) > 200 {
+		return false, invalid(op, "actor must be at most 200 characters")
+	}
+	added := false
+	err := db.inTx(ctx, op, func(tx *sql.Tx) error {
+		ok, err := db.lockPrivileged(ctx, tx, op, entryID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return parley.Errorf(op, parley.KindNotFound, "no registry entry with that id")
+		}
+		res, err := tx.ExecContext(ctx, db.q(`INSERT INTO privileged_claims (privileged_id, source, holder, added_by, added_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`), entryID, string(c.Source), c.Holder, actor, micros(Truncate(at)))
+		if err != nil {
+			return db.dbErr(op, err)
+		}
+		n, err := res.RowsAffected()
+		added = n == 1
+		return db.dbErr(op, err)
+	})
+	return added, err
+}
+
+// RemovePrivilegedClaim ends a claim, deleting the entry with its last; see
+// parley.PrivilegeService.
+func (db *DB) RemovePrivilegedClaim(ctx context.Context, entryID string, c parley.PrivilegeClaim) (bool, error) {
+	const op = "sqldb.RemovePrivilegedClaim"
+	if err := validClaim(op, c); err != nil {
+		return false, err
+	}
+	removed := false
+	err := db.inTx(ctx, op, func(tx *sql.Tx) error {
+		if _, err := db.lockPrivileged(ctx, tx, op, entryID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, db.q(`DELETE FROM privileged_claims WHERE privileged_id = ? AND source = ? AND holder = ?`),
+			entryID, string(c.Source), c.Holder)
+		if err != nil {
+			return db.dbErr(op, err)
+		}
+		if err := db.rowsAffected(op, res, "the entry has no such claim"); err != nil {
+			return err
+		}
+		res, err = tx.ExecContext(ctx, db.q(`DELETE FROM privileged WHERE id = ?
+			AND NOT EXISTS (SELECT 1 FROM privileged_claims WHERE privileged_id = ?)`), entryID, entryID)
+		if err != nil {
+			return db.dbErr(op, err)
+		}
+		n, err := res.RowsAffected()
+		removed = n == 1
+		return db.dbErr(op, err)
+	})
+	return removed, err
+}
+
+// ListPrivilegedClaims returns an entry's claims, oldest first.
+func (db *DB) ListPrivilegedClaims(ctx context.Context, entryID string) ([]parley.PrivilegeClaim, error) {
+	const op = "sqldb.ListPrivilegedClaims"
+	rows, err := db.db.QueryContext(ctx, db.q(`SELECT source, holder FROM privileged_claims WHERE privileged_id = ?
+		ORDER BY added_at, source, holder`), entryID)
+	if err != nil {
+		return nil, db.dbErr(op, err)
+	}
+	defer rows.Close()
+	var out []parley.PrivilegeClaim
+	for rows.Next() {
+		var source string
+		var c parley.PrivilegeClaim
+		if err := rows.Scan(&source, &c.Holder); err != nil {
+			return nil, db.dbErr(op, err)
+		}
+		c.Source = parley.PrivilegeSource(source)
+		out = append(out, c)
+	}
+	return out, db.dbErr(op, rows.Err())
 }
 
 const privCols = `id, pii, kind, source, added_by, added_at`

@@ -123,6 +123,16 @@ func (db *DB) UpdatePublicNumber(ctx context.Context, n *parley.PublicNumber) er
 	return db.rowsAffected(op, res, "number not found")
 }
 
+// DeletePublicNumber removes an account's number; see parley.PublicService.
+func (db *DB) DeletePublicNumber(ctx context.Context, accountID, id string) error {
+	const op = "sqldb.DeletePublicNumber"
+	res, err := db.db.ExecContext(ctx, db.q(`DELETE FROM public_numbers WHERE id = ? AND account_id = ?`), id, accountID)
+	if err != nil {
+		return db.dbErr(op, err)
+	}
+	return db.rowsAffected(op, res, "number not found")
+}
+
 // SetVerificationCode replaces a number's code with a fresh one.
 func (db *DB) SetVerificationCode(ctx context.Context, numberID, code string, expires time.Time) error {
 	const op = "sqldb.SetVerificationCode"

@@ -22,7 +22,9 @@ func (s *Server) attorneyRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/attorney/numbers", s.publicAPI(side, s.apiAttorneyAddNumber))
 	mux.Handle("POST /api/v1/attorney/numbers/{id}/code", s.publicAPI(side, s.apiConfirmCode(side)))
 	mux.Handle("POST /api/v1/attorney/numbers/{id}/resend", s.publicAPI(side, s.apiResendCode(side)))
+	mux.Handle("DELETE /api/v1/attorney/numbers/{id}", s.publicAPI(side, s.apiRemoveNumber))
 	mux.Handle("GET /attorney", s.publicPage(side, s.pageAttorney))
+	mux.Handle("POST /attorney/numbers/{id}/remove", s.publicPage(side, s.pageRemoveNumber))
 	mux.Handle("POST /attorney/numbers", s.publicPage(side, s.pageAttorneyAddNumber))
 	mux.Handle("POST /attorney/numbers/{id}/code", s.publicPage(side, s.pageConfirmCode(side)))
 	mux.Handle("POST /attorney/numbers/{id}/resend", s.publicPage(side, s.pageResendCode(side)))
@@ -155,6 +157,39 @@ func (s *Server) apiResendCode(side publicSide) func(w http.ResponseWriter, r *h
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
+}
+
+// removeNumber ends the attorney's claim on one of their numbers (portal.RemoveNumber).
+func (s *Server) removeNumber(r *http.Request, p *publicPrincipal) (*portal.Removed, error) {
+	ctx := p.ctx(r)
+	pn, err := s.ownedNumber(ctx, p, attorneySide, r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	return s.c.Portal.RemoveNumber(ctx, p.acct, pn.ID)
+}
+
+// apiRemoveNumber: DELETE /api/v1/attorney/numbers/{id} gives a number up; it stays
+// privileged only if someone else (staff, a directory, another attorney) registered it too.
+func (s *Server) apiRemoveNumber(w http.ResponseWriter, r *http.Request, p *publicPrincipal) error {
+	res, err := s.removeNumber(r, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": r.PathValue("id"), "removed": true, "still_privileged": res.StillPrivileged})
+	return nil
+}
+
+func (s *Server) pageRemoveNumber(w http.ResponseWriter, r *http.Request, p *publicPrincipal) error {
+	res, err := s.removeNumber(r, p)
+	if err != nil && parley.IsKind(err, parley.KindNotFound) {
+		return err
+	}
+	msg := "The number is removed from your account: calls to it may be recorded again from now on. Recordings destroyed earlier stay destroyed."
+	if err == nil && res.StillPrivileged {
+		msg = "The number is removed from your account. It stays privileged: it is registered by someone else too."
+	}
+	return s.pageOutcome(w, r, p, attorneySide, err, msg)
 }
 
 // attorneyPage is the attorney's home: verification state and numbers.

@@ -60,7 +60,7 @@ type view struct {
 }
 
 // navLinks says which sections the account's role opens.
-type navLinks struct{ Calls, Audit, Facilities bool }
+type navLinks struct{ Calls, Audit, Facilities, Attorneys bool }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
 	t, ok := s.pages[name]
@@ -108,7 +108,7 @@ func (s *Server) base(p *principal, title string) view {
 	if p != nil {
 		v.User, v.CSRF = p.user, p.sess.CSRFToken
 		v.Nav = navLinks{Calls: authz.RoleMay(p.actor, authz.SearchCalls), Audit: authz.RoleMay(p.actor, authz.ReadAudit),
-			Facilities: authz.RoleMay(p.actor, authz.ManageBlocks)}
+			Facilities: authz.RoleMay(p.actor, authz.ManageBlocks), Attorneys: authz.RoleMay(p.actor, authz.VerifyAttorney)}
 	}
 	return v
 }

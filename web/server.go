@@ -159,4 +159,5 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /keys", s.page(s.pageKeys))
 	mux.Handle("GET /static/", http.FileServerFS(assets))
 	s.staffRoutes(mux)
+	s.attorneyAdminRoutes(mux)
 }

@@ -91,5 +91,5 @@ func runAttorneyVerify(ctx context.Context, m *Main, args []string) error {
 // async delivers codes in the background (a call may ring for a minute).
 func (e *env) portal(sender parley.CodeSender, async bool) *portal.Service {
 	return portal.New(portal.Config{Store: e.store, Auditor: e.audit, Registry: e.registry, Sender: sender,
-		Async: async, Logger: e.logger, Now: e.clock})
+		Async: async, Logger: e.logger, Now: e.clock, Digest: e.cipher.BlindIndex})
 }

@@ -39,6 +39,12 @@ var matrixRoutes = []route{
 		return map[string]string{"number": fmt.Sprintf("+1212555%04d", 100+n), "kind": "attorney"}
 	}},
 	{name: "api alerts", method: "GET", path: "/api/v1/alerts", roles: "admin auditor", ok: 200},
+	// Attorney verification: the admin's (the role that registers privileged numbers), any
+	// scope. The verify cell names no attorney: allowed gets past authorization to the 404.
+	{name: "api attorneys", method: "GET", path: "/api/v1/attorneys", roles: "admin", ok: 200},
+	{name: "page attorneys", method: "GET", path: "/attorneys", roles: "admin", ok: 200, page: true},
+	{name: "api attorney verify", method: "POST", path: "/api/v1/attorneys/no-such-attorney/verify", roles: "admin", ok: 404,
+		body: func(n int) any { return map[string]string{} }},
 	{name: "api session", method: "GET", path: "/api/v1/session", roles: "*", ok: 200},
 	{name: "page home", method: "GET", path: "/", roles: "*", ok: 200, page: true},
 	{name: "page calls", method: "GET", path: "/calls?facility={fac}&purpose=matrix&case=M-1", roles: "investigator prosecutor", scoped: true, grantable: true, ok: 200, page: true},
@@ -317,7 +323,7 @@ func authorizationMatrix(t *testing.T, w *matrixWorld) {
 			denied[e.Action]++
 		}
 	}
-	for _, a := range []string{"recording.read", "calls.search", "call.read", "audit.read", "privileged.add"} {
+	for _, a := range []string{"recording.read", "calls.search", "call.read", "audit.read", "privileged.add", "attorney.verify"} {
 		if denied[a] == 0 {
 			t.Errorf("no denied %s event in the audit log (%v)", a, denied)
 		}

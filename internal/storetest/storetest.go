@@ -31,6 +31,8 @@ func Run(t *testing.T, open Opener) {
 		{"ListDevices", testListDevices},
 		{"RemoveDevice", testRemoveDevice},
 		{"Privileged", testPrivileged},
+		{"PrivilegedClaims", testPrivilegedClaims},
+		{"PrivilegedClaimsConcurrent", testPrivilegedClaimsConcurrent},
 		{"CallRoundTrip", testCallRoundTrip},
 		{"CallInvalid", testCallInvalid},
 		{"CallImportKey", testCallImportKey},
@@ -66,6 +68,7 @@ func Run(t *testing.T, open Opener) {
 		{"WebAuthnCredentials", testWebAuthnCredentials},
 		{"PublicAccounts", testPublicAccounts},
 		{"PublicNumbers", testPublicNumbers},
+		{"DeletePublicNumber", testDeletePublicNumber},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -282,7 +285,7 @@ func testPrivileged(t *testing.T, s parley.Store) {
 	wantKind(t, "find missing", err, parley.KindNotFound)
 
 	q := &parley.PrivilegedNumber{Number: "+442071234567", Kind: parley.PrivilegeConsulate, Source: parley.SourceSelfRegistration,
-		AddedAt: base.Add(time.Hour)}
+		Holder: "acct-q", AddedAt: base.Add(time.Hour)}
 	ok(t, "create second", s.CreatePrivileged(ctx(t), q))
 	r := &parley.PrivilegedNumber{Number: "+15551230003", Kind: parley.PrivilegeClergy, Source: parley.SourceStaff,
 		AddedAt: base.Add(-time.Hour)}
