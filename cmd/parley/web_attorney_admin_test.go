@@ -66,11 +66,19 @@ func (w *attorneyWorld) pending(t *testing.T) pendingList {
 func TestWebAttorneyVerification(t *testing.T) {
 	w := newAttorneyWorld(t)
 	l := w.pending(t)
-	if len(l.Attorneys) != 2 || l.Attorneys[0].FullName != "Ada Okonkwo-Reyes" || l.Attorneys[0].BarNumber != "NY-4471" ||
-		l.Attorneys[0].State != "NY" || l.Attorneys[0].SignedUp == "" {
+	// Both signed up at the test clock's one instant, so the list's order between them is
+	// the ids' (random): find each by name.
+	byName := map[string]int{}
+	for i, a := range l.Attorneys {
+		byName[a.FullName] = i
+	}
+	ai, okA := byName["Ada Okonkwo-Reyes"]
+	bi, okB := byName["Bea Lindqvist"]
+	if len(l.Attorneys) != 2 || !okA || !okB || l.Attorneys[ai].BarNumber != "NY-4471" ||
+		l.Attorneys[ai].State != "NY" || l.Attorneys[ai].SignedUp == "" {
 		t.Fatalf("pending %+v", l)
 	}
-	ada, bea := l.Attorneys[0].ID, l.Attorneys[1].ID
+	ada, bea := l.Attorneys[ai].ID, l.Attorneys[bi].ID
 
 	status, page := w.admin.postForm("/attorneys", url.Values{}) // no such form
 	if status != http.StatusMethodNotAllowed && status != http.StatusNotFound {
