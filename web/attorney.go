@@ -105,11 +105,18 @@ func (s *Server) apiAttorneyAddNumber(w http.ResponseWriter, r *http.Request, p 
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	n, err := s.parseNumber(req.Number)
+	return s.claimNumber(w, r, p, req.Number, req.Label)
+}
+
+// claimNumber parses raw, claims it for the account under label (which sends it a code) and
+// answers 201 with the claim's id and state: the attorney's and the family's add-number
+// routes.
+func (s *Server) claimNumber(w http.ResponseWriter, r *http.Request, p *publicPrincipal, raw, label string) error {
+	n, err := s.parseNumber(raw)
 	if err != nil {
 		return err
 	}
-	pn, err := s.c.Portal.AddNumber(p.ctx(r), p.acct, n, req.Label)
+	pn, err := s.c.Portal.AddNumber(p.ctx(r), p.acct, n, label)
 	if err != nil {
 		return err
 	}

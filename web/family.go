@@ -130,6 +130,20 @@ func (s *Server) verifiedNumber(ctx context.Context, p *publicPrincipal) (parley
 	return n.Number, nil
 }
 
+// verifiedFamily returns the family backend and the account's verified number: what
+// every family operation on money, calls and blocks starts with.
+func (s *Server) verifiedFamily(ctx context.Context, p *publicPrincipal) (Family, parley.Number, error) {
+	f, err := s.family()
+	if err != nil {
+		return nil, "", err
+	}
+	n, err := s.verifiedNumber(ctx, p)
+	if err != nil {
+		return nil, "", err
+	}
+	return f, n, nil
+}
+
 func (s *Server) family() (Family, error) {
 	if s.c.Family == nil {
 		return nil, parley.Errorf("web.family", parley.KindUnavailable, "family accounts are not enabled on this server")
@@ -157,16 +171,7 @@ func (s *Server) apiFamilyAddNumber(w http.ResponseWriter, r *http.Request, p *p
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	n, err := s.parseNumber(req.Number)
-	if err != nil {
-		return err
-	}
-	pn, err := s.c.Portal.AddNumber(p.ctx(r), p.acct, n, parley.LabelHome)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, map[string]string{"id": pn.ID, "state": string(pn.State)})
-	return nil
+	return s.claimNumber(w, r, p, req.Number, parley.LabelHome)
 }
 
 func (s *Server) apiFamilyRates(w http.ResponseWriter, r *http.Request, p *publicPrincipal) error {
@@ -206,12 +211,8 @@ func statementPeriod(r *http.Request, now time.Time) (time.Time, time.Time, erro
 }
 
 func (s *Server) apiFamilyAccount(w http.ResponseWriter, r *http.Request, p *publicPrincipal) error {
-	f, err := s.family()
-	if err != nil {
-		return err
-	}
 	ctx := p.ctx(r)
-	n, err := s.verifiedNumber(ctx, p)
+	f, n, err := s.verifiedFamily(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -242,11 +243,7 @@ func depositKey(p *publicPrincipal, key string) (string, error) {
 }
 
 func (s *Server) deposit(ctx context.Context, p *publicPrincipal, amount, key string) (bool, string, error) {
-	f, err := s.family()
-	if err != nil {
-		return false, "", err
-	}
-	n, err := s.verifiedNumber(ctx, p)
+	f, n, err := s.verifiedFamily(ctx, p)
 	if err != nil {
 		return false, "", err
 	}
@@ -282,12 +279,8 @@ func (s *Server) apiFamilyDeposit(w http.ResponseWriter, r *http.Request, p *pub
 }
 
 func (s *Server) apiFamilyCalls(w http.ResponseWriter, r *http.Request, p *publicPrincipal) error {
-	f, err := s.family()
-	if err != nil {
-		return err
-	}
 	ctx := p.ctx(r)
-	n, err := s.verifiedNumber(ctx, p)
+	f, n, err := s.verifiedFamily(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -308,12 +301,8 @@ type blockJSON struct {
 }
 
 func (s *Server) apiFamilyBlocks(w http.ResponseWriter, r *http.Request, p *publicPrincipal) error {
-	f, err := s.family()
-	if err != nil {
-		return err
-	}
 	ctx := p.ctx(r)
-	n, err := s.verifiedNumber(ctx, p)
+	f, n, err := s.verifiedFamily(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -332,11 +321,7 @@ func (s *Server) apiFamilyBlocks(w http.ResponseWriter, r *http.Request, p *publ
 // changeBlock blocks or unblocks calls to the verified number from one facility ("" or
 // "all": every facility).
 func (s *Server) changeBlock(ctx context.Context, p *publicPrincipal, facility string, block bool) error {
-	f, err := s.family()
-	if err != nil {
-		return err
-	}
-	n, err := s.verifiedNumber(ctx, p)
+	f, n, err := s.verifiedFamily(ctx, p)
 	if err != nil {
 		return err
 	}

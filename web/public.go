@@ -323,6 +323,30 @@ func (s *Server) apiPublicTOTPConfirm(w http.ResponseWriter, r *http.Request, p 
 
 // Pages.
 
+// openPublicForm limits the body, checks that public accounts are enabled and parses the
+// form: what the sign-up and sign-in forms start with. When it reports false it has
+// answered the request, and the handler stops.
+func (s *Server) openPublicForm(w http.ResponseWriter, r *http.Request, side publicSide, op string) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if s.c.Public == nil {
+		s.publicError(w, r, side, nil, parley.Errorf("web.public", parley.KindUnavailable, "public accounts are not enabled on this server"))
+		return false
+	}
+	if err := r.ParseForm(); err != nil {
+		s.publicError(w, r, side, nil, parley.Errorf(op, parley.KindInvalid, "bad form"))
+		return false
+	}
+	return true
+}
+
+// renderPublicFormError shows a public form page again with err's status and message.
+func (s *Server) renderPublicFormError(w http.ResponseWriter, r *http.Request, side publicSide, page, title string, err error) {
+	status, _, msg := statusOf(err)
+	v := s.publicBase(side, nil, title)
+	v.Error = msg
+	s.render(w, r, status, page, v)
+}
+
 func (s *Server) pagePublicSignUpForm(side publicSide) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusOK, "public_signup", s.publicBase(side, nil, "Create an account"))
@@ -331,13 +355,7 @@ func (s *Server) pagePublicSignUpForm(side publicSide) http.HandlerFunc {
 
 func (s *Server) pagePublicSignUp(side publicSide) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		if s.c.Public == nil {
-			s.publicError(w, r, side, nil, parley.Errorf("web.public", parley.KindUnavailable, "public accounts are not enabled on this server"))
-			return
-		}
-		if err := r.ParseForm(); err != nil {
-			s.publicError(w, r, side, nil, parley.Errorf("web.signup", parley.KindInvalid, "bad form"))
+		if !s.openPublicForm(w, r, side, "web.signup") {
 			return
 		}
 		if err := s.signupAllowed(r); err != nil {
@@ -354,10 +372,7 @@ func (s *Server) pagePublicSignUp(side publicSide) http.HandlerFunc {
 			err = s.c.Public.SignUp(r.Context(), side.account(req), req.Password)
 		}
 		if err != nil {
-			status, _, msg := statusOf(err)
-			v := s.publicBase(side, nil, "Create an account")
-			v.Error = msg
-			s.render(w, r, status, "public_signup", v)
+			s.renderPublicFormError(w, r, side, "public_signup", "Create an account", err)
 			return
 		}
 		v := s.publicBase(side, nil, "Sign in")
@@ -374,22 +389,13 @@ func (s *Server) pagePublicSignInForm(side publicSide) http.HandlerFunc {
 
 func (s *Server) pagePublicSignIn(side publicSide) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		if s.c.Public == nil {
-			s.publicError(w, r, side, nil, parley.Errorf("web.public", parley.KindUnavailable, "public accounts are not enabled on this server"))
-			return
-		}
-		if err := r.ParseForm(); err != nil {
-			s.publicError(w, r, side, nil, parley.Errorf("web.signin", parley.KindInvalid, "bad form"))
+		if !s.openPublicForm(w, r, side, "web.signin") {
 			return
 		}
 		token, _, _, err := s.c.Public.SignIn(r.Context(), side.role, r.PostForm.Get("name"), r.PostForm.Get("password"),
 			strings.TrimSpace(r.PostForm.Get("code")))
 		if err != nil {
-			status, _, msg := statusOf(err)
-			v := s.publicBase(side, nil, "Sign in")
-			v.Error = msg
-			s.render(w, r, status, "public_signin", v)
+			s.renderPublicFormError(w, r, side, "public_signin", "Sign in", err)
 			return
 		}
 		s.setSessionCookie(w, r, token)
