@@ -19,7 +19,6 @@ import (
 	"parley.dev/parley/media"
 	"parley.dev/parley/media/prompts"
 	"parley.dev/parley/media/tone"
-	"parley.dev/parley/media/wav"
 	"parley.dev/parley/policy"
 	"parley.dev/parley/sip/siptest"
 )
@@ -273,23 +272,7 @@ func serveSIPCall(t *testing.T, privileged bool) {
 		if call.Recording != "stored" || call.RecordingID == "" {
 			t.Fatalf("call record %+v", call)
 		}
-		out := filepath.Join(t.TempDir(), "call.wav")
-		c.ok("recordings", "get", call.RecordingID, "--out", out, "--purpose", "test")
-		data, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hdr, pcm, err := wav.ReadAll(bytes.NewReader(data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if hdr.Channels != 2 || hdr.SampleRate != media.SampleRate {
-			t.Fatalf("wav header %+v", hdr)
-		}
-		left, right := make([]int16, len(pcm)/2), make([]int16, len(pcm)/2)
-		for i := range left {
-			left[i], right[i] = pcm[2*i], pcm[2*i+1]
-		}
+		left, right := recordingChannels(t, c, call.RecordingID)
 		// 80%: the recording's 20 ms windows need not line up with the packets.
 		if n := toneFrames(left, sipToneIn); n < heardIn*8/10 {
 			t.Errorf("left channel: %d frames of the phone's tone, the called party heard %d", n, heardIn)

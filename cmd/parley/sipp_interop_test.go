@@ -78,8 +78,18 @@ func sippCallRecord(t *testing.T, c *cli, srv *serving, device string) (left, ri
 		call.DeviceID != device || call.Seconds <= 0 || call.Recording != "stored" || call.RecordingID == "" {
 		t.Fatalf("call record %+v\n%s", call, logs)
 	}
+	left, right = recordingChannels(t, c, call.RecordingID)
+	c.ok("audit", "verify")
+	return left, right
+}
+
+// recordingChannels plays a recording back through the CLI and returns its two channels
+// (left: the inmate's side, right: the called party's), failing unless it is stereo at
+// the media sample rate.
+func recordingChannels(t *testing.T, c *cli, id string) (left, right []int16) {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "call.wav")
-	c.ok("recordings", "get", call.RecordingID, "--out", out, "--purpose", "test")
+	c.ok("recordings", "get", id, "--out", out, "--purpose", "test")
 	data, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +105,6 @@ func sippCallRecord(t *testing.T, c *cli, srv *serving, device string) (left, ri
 	for i := range left {
 		left[i], right[i] = pcm[2*i], pcm[2*i+1]
 	}
-	c.ok("audit", "verify")
 	return left, right
 }
 
