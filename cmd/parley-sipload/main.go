@@ -33,6 +33,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"parley.dev/parley/sip/siptest"
 )
 
 func main() {
@@ -433,12 +435,12 @@ func endReasons(log string) map[string]int {
 
 // waitSIP waits until parley answers OPTIONS on addr.
 func waitSIP(ctx context.Context, addr netip.AddrPort, guard time.Duration) error {
-	ep, err := newEndpoint("load-probe")
+	ep, err := siptest.NewEndpoint(loopback, "load-probe")
 	if err != nil {
 		return err
 	}
-	defer ep.close()
-	ep.serve()
+	defer ep.Close()
+	ep.Serve()
 	deadline := time.Now().Add(guard)
 	for time.Now().Before(deadline) {
 		if err := probeOptions(ctx, ep, addr); err == nil {

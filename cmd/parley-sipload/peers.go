@@ -3,104 +3,34 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"parley.dev/parley/sip/siptest"
 )
 
-// endpoint is a sipgo user agent serving and sending from one UDP socket.
-type endpoint struct {
-	ua     *sipgo.UserAgent
-	srv    *sipgo.Server
-	client *sipgo.Client
-	conn   net.PacketConn
-	addr   netip.AddrPort
-}
-
-func newEndpoint(name string) (*endpoint, error) {
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := conn.LocalAddr().(*net.UDPAddr).AddrPort()
-	quiet := slog.New(slog.DiscardHandler)
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(name), sipgo.WithUserAgentHostname("127.0.0.1"),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(quiet),
-			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {})))
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(quiet))
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(quiet), sipgo.WithClientAddr(addr.String()),
-		sipgo.WithClientConnectionAddr(addr.String()))
-	if err != nil {
-		conn.Close()
-		ua.Close()
-		return nil, err
-	}
-	return &endpoint{ua: ua, srv: srv, client: client, conn: conn, addr: addr}, nil
-}
-
-func (e *endpoint) serve() {
-	go func() { _ = e.srv.ServeUDP(e.conn) }()
-	for range 500 { // the client sends from the listening socket once the transport knows it
-		if c, err := e.ua.TransportLayer().GetConnection("udp", e.addr.String()); err == nil && c != nil {
-			return
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-func (e *endpoint) close() {
-	_ = e.ua.Close()
-	_ = e.conn.Close()
-}
+// loopback is where every load peer listens.
+var loopback = netip.MustParseAddr("127.0.0.1")
 
 // offer is an SDP offer of PCMU and telephone-event 101 in 20 ms packets.
-func offer(addr netip.AddrPort) []byte {
-	return fmt.Appendf(nil, "v=0\r\no=load 1 1 IN IP4 %s\r\ns=load\r\nc=IN IP4 %s\r\nt=0 0\r\n"+
-		"m=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"+
-		"a=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n", addr.Addr(), addr.Addr(), addr.Port())
-}
+func offer(addr netip.AddrPort) []byte { return siptest.OfferSDP(addr, "0 101", 20) }
 
 // mediaAddr reads the c= and m=audio lines of an SDP body.
 func mediaAddr(body []byte) (netip.AddrPort, error) {
-	var ip netip.Addr
-	port := 0
-	for line := range strings.Lines(string(body)) {
-		line = strings.TrimSpace(line)
-		if a, ok := strings.CutPrefix(line, "c=IN IP4 "); ok {
-			ip, _ = netip.ParseAddr(a)
-		}
-		if m, ok := strings.CutPrefix(line, "m=audio "); ok {
-			if f := strings.Fields(m); len(f) > 0 {
-				port, _ = strconv.Atoi(f[0])
-			}
-		}
-	}
-	if !ip.IsValid() || port <= 0 || port > 65535 {
-		return netip.AddrPort{}, fmt.Errorf("no media address in SDP")
-	}
-	return netip.AddrPortFrom(ip, uint16(port)), nil
+	addr, _, err := siptest.ParseAnswer(body)
+	return addr, err
 }
 
 // trunk answers parley's outbound calls: 200 with SDP, then '1' to accept.
 type trunk struct {
-	ep      *endpoint
+	ep      *siptest.Endpoint
 	dialogs *sipgo.DialogServerCache
 	m       *meter
 	p       *pacer
@@ -110,24 +40,24 @@ type trunk struct {
 }
 
 func newTrunk(m *meter, p *pacer) (*trunk, error) {
-	ep, err := newEndpoint("load-trunk")
+	ep, err := siptest.NewEndpoint(loopback, "load-trunk")
 	if err != nil {
 		return nil, err
 	}
-	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "trunk", Host: "127.0.0.1", Port: int(ep.addr.Port())}}
-	t := &trunk{ep: ep, dialogs: sipgo.NewDialogServerCache(ep.client, contact), m: m, p: p}
-	ep.srv.OnInvite(t.onInvite)
-	ep.srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { _ = t.dialogs.ReadAck(req, tx) })
-	ep.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "trunk", Host: "127.0.0.1", Port: int(ep.Addr.Port())}}
+	t := &trunk{ep: ep, dialogs: sipgo.NewDialogServerCache(ep.Client, contact), m: m, p: p}
+	ep.Server.OnInvite(t.onInvite)
+	ep.Server.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { _ = t.dialogs.ReadAck(req, tx) })
+	ep.Server.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
 		if err := t.dialogs.ReadBye(req, tx); err != nil {
 			_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "No dialog", nil))
 		}
 	})
-	ep.serve()
+	ep.Serve()
 	return t, nil
 }
 
-func (t *trunk) uri() string { return "sip:" + t.ep.addr.String() }
+func (t *trunk) uri() string { return "sip:" + t.ep.Addr.String() }
 
 func (t *trunk) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	dlg, err := t.dialogs.ReadInvite(req, tx)
@@ -162,7 +92,7 @@ func (t *trunk) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (t *trunk) close() {
-	t.ep.close()
+	t.ep.Close()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, s := range t.streams {
@@ -172,7 +102,7 @@ func (t *trunk) close() {
 
 // phones places the inmates' calls from the trusted gateway address.
 type phones struct {
-	ep      *endpoint
+	ep      *siptest.Endpoint
 	dialogs *sipgo.DialogClientCache
 	m       *meter
 	p       *pacer
@@ -180,18 +110,18 @@ type phones struct {
 }
 
 func newPhones(server netip.AddrPort, m *meter, p *pacer) (*phones, error) {
-	ep, err := newEndpoint("load-phone")
+	ep, err := siptest.NewEndpoint(loopback, "load-phone")
 	if err != nil {
 		return nil, err
 	}
-	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "phone", Host: "127.0.0.1", Port: int(ep.addr.Port())}}
-	ph := &phones{ep: ep, dialogs: sipgo.NewDialogClientCache(ep.client, contact), m: m, p: p, server: server}
-	ep.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "phone", Host: "127.0.0.1", Port: int(ep.Addr.Port())}}
+	ph := &phones{ep: ep, dialogs: sipgo.NewDialogClientCache(ep.Client, contact), m: m, p: p, server: server}
+	ep.Server.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
 		if err := ph.dialogs.ReadBye(req, tx); err != nil {
 			_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "No dialog", nil))
 		}
 	})
-	ep.serve()
+	ep.Serve()
 	return ph, nil
 }
 
@@ -276,14 +206,14 @@ func (c *call) hangup() {
 	}
 }
 
-func (ph *phones) close() { ph.ep.close() }
+func (ph *phones) close() { ph.ep.Close() }
 
 // probeOptions sends one OPTIONS to addr and waits a second for a 200.
-func probeOptions(ctx context.Context, ep *endpoint, addr netip.AddrPort) error {
+func probeOptions(ctx context.Context, ep *siptest.Endpoint, addr netip.AddrPort) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	req := sip.NewRequest(sip.OPTIONS, sip.Uri{Scheme: "sip", User: "parley", Host: addr.Addr().String(), Port: int(addr.Port())})
-	res, err := ep.client.Do(ctx, req)
+	res, err := ep.Client.Do(ctx, req)
 	if err != nil {
 		return err
 	}

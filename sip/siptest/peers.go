@@ -17,16 +17,19 @@ import (
 	"parley.dev/parley/media/g711"
 )
 
-// endpoint is a sipgo user agent bound to one UDP socket, serving and sending from it.
-type endpoint struct {
-	ua     *sipgo.UserAgent
-	srv    *sipgo.Server
-	client *sipgo.Client
+// Endpoint is a sipgo user agent bound to one UDP socket, serving and sending from it:
+// the base of the test phone and trunk here and of the load generator's peers.
+type Endpoint struct {
+	UA     *sipgo.UserAgent
+	Server *sipgo.Server
+	Client *sipgo.Client
+	Addr   netip.AddrPort // the socket's address, the one the client sends from
 	conn   net.PacketConn
-	addr   netip.AddrPort
 }
 
-func newEndpoint(ip netip.Addr, name string) (*endpoint, error) {
+// NewEndpoint listens on a free UDP port of ip; name is its User-Agent. Register handlers
+// on Server, then call Serve.
+func NewEndpoint(ip netip.Addr, name string) (*Endpoint, error) {
 	conn, err := net.ListenPacket("udp", netip.AddrPortFrom(ip, 0).String())
 	if err != nil {
 		return nil, err
@@ -49,23 +52,24 @@ func newEndpoint(ip netip.Addr, name string) (*endpoint, error) {
 		ua.Close()
 		return nil, err
 	}
-	e := &endpoint{ua: ua, srv: srv, client: client, conn: conn, addr: addr}
-	return e, nil
+	return &Endpoint{UA: ua, Server: srv, Client: client, Addr: addr, conn: conn}, nil
 }
 
-func (e *endpoint) serve() {
-	go func() { _ = e.srv.ServeUDP(e.conn) }()
+// Serve starts serving the socket and returns once the client can send from it.
+func (e *Endpoint) Serve() {
+	go func() { _ = e.Server.ServeUDP(e.conn) }()
 	// The client sends from the listening socket: wait until the transport knows it.
 	for range 500 {
-		if c, err := e.ua.TransportLayer().GetConnection("udp", e.addr.String()); err == nil && c != nil {
+		if c, err := e.UA.TransportLayer().GetConnection("udp", e.Addr.String()); err == nil && c != nil {
 			return
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
 }
 
-func (e *endpoint) close() {
-	_ = e.ua.Close()
+// Close stops the user agent and closes the socket.
+func (e *Endpoint) Close() {
+	_ = e.UA.Close()
 	_ = e.conn.Close()
 }
 
@@ -95,9 +99,9 @@ func OfferSDPDir(addr netip.AddrPort, formats string, ptime int, dir string) []b
 	return []byte(b.String())
 }
 
-// parseAnswer extracts the media address and first format of an SDP body (minimal, for
-// tests: c= and m= lines).
-func parseAnswer(body []byte) (netip.AddrPort, g711.Law, error) {
+// ParseAnswer extracts the media address and first format of an SDP body (minimal, for
+// test peers: c= and m= lines).
+func ParseAnswer(body []byte) (netip.AddrPort, g711.Law, error) {
 	var ip netip.Addr
 	var port int
 	law := g711.PCMU
@@ -116,7 +120,7 @@ func parseAnswer(body []byte) (netip.AddrPort, g711.Law, error) {
 			}
 		}
 	}
-	if !ip.IsValid() || port == 0 {
+	if !ip.IsValid() || port <= 0 || port > 65535 {
 		return netip.AddrPort{}, 0, fmt.Errorf("no media in SDP")
 	}
 	return netip.AddrPortFrom(ip, uint16(port)), law, nil
@@ -124,7 +128,7 @@ func parseAnswer(body []byte) (netip.AddrPort, g711.Law, error) {
 
 // Phone is an inmate phone behind a gateway: it calls the server from its own address.
 type Phone struct {
-	ep      *endpoint
+	ep      *Endpoint
 	dialogs *sipgo.DialogClientCache
 	Media   *Media
 	Law     g711.Law // law offered first (PCMU when zero)
@@ -140,28 +144,28 @@ type Phone struct {
 
 // NewPhone binds a phone on ip (the gateway address the server trusts, or another).
 func NewPhone(ip netip.Addr) (*Phone, error) {
-	ep, err := newEndpoint(ip, "phone")
+	ep, err := NewEndpoint(ip, "phone")
 	if err != nil {
 		return nil, err
 	}
 	m, err := ListenMedia(ip)
 	if err != nil {
-		ep.close()
+		ep.Close()
 		return nil, err
 	}
-	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "phone", Host: ip.String(), Port: int(ep.addr.Port())}}
-	p := &Phone{ep: ep, Media: m, dialogs: sipgo.NewDialogClientCache(ep.client, contact)}
-	ep.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "phone", Host: ip.String(), Port: int(ep.Addr.Port())}}
+	p := &Phone{ep: ep, Media: m, dialogs: sipgo.NewDialogClientCache(ep.Client, contact)}
+	ep.Server.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
 		if err := p.dialogs.ReadBye(req, tx); err != nil {
 			_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "No dialog", nil))
 		}
 	})
-	ep.serve()
+	ep.Serve()
 	return p, nil
 }
 
 // Addr returns the phone's SIP address.
-func (p *Phone) Addr() netip.AddrPort { return p.ep.addr }
+func (p *Phone) Addr() netip.AddrPort { return p.ep.Addr }
 
 // Call sends an INVITE from device to server with body as SDP (the phone's own offer
 // when nil) and waits for the answer. It returns the final status code: 200 when the
@@ -182,7 +186,7 @@ func (p *Phone) Call(ctx context.Context, server netip.AddrPort, device string, 
 	req := sip.NewRequest(sip.INVITE, uri)
 	req.SetBody(body)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: device, Host: p.ep.addr.Addr().String()}}
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: device, Host: p.ep.Addr.Addr().String()}}
 	from.Params.Add("tag", sip.GenerateTagN(12))
 	req.AppendHeader(from)
 	sess, err := p.dialogs.WriteInvite(ctx, req)
@@ -201,7 +205,7 @@ func (p *Phone) Call(ctx context.Context, server netip.AddrPort, device string, 
 	p.mu.Lock()
 	p.sess = sess
 	p.mu.Unlock()
-	remote, law, err := parseAnswer(sess.InviteResponse.Body())
+	remote, law, err := ParseAnswer(sess.InviteResponse.Body())
 	if err != nil {
 		return 0, err
 	}
@@ -270,7 +274,7 @@ func (p *Phone) Hangup(ctx context.Context) error {
 // Close releases the phone.
 func (p *Phone) Close() {
 	p.Media.Close()
-	p.ep.close()
+	p.ep.Close()
 }
 
 // TrunkCall is one call the trunk answered.
@@ -297,7 +301,7 @@ func (c *TrunkCall) Hangup(ctx context.Context) error { return c.dlg.Bye(ctx) }
 
 // Trunk is the SIP trunk and, behind it, the called party.
 type Trunk struct {
-	ep      *endpoint
+	ep      *Endpoint
 	dialogs *sipgo.DialogServerCache
 	mu      sync.Mutex
 	answer  bool
@@ -312,22 +316,22 @@ type Trunk struct {
 
 // NewTrunk binds a trunk on ip that answers calls.
 func NewTrunk(ip netip.Addr) (*Trunk, error) {
-	ep, err := newEndpoint(ip, "trunk")
+	ep, err := NewEndpoint(ip, "trunk")
 	if err != nil {
 		return nil, err
 	}
-	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "trunk", Host: ip.String(), Port: int(ep.addr.Port())}}
-	t := &Trunk{ep: ep, dialogs: sipgo.NewDialogServerCache(ep.client, contact), answer: true,
+	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "trunk", Host: ip.String(), Port: int(ep.Addr.Port())}}
+	t := &Trunk{ep: ep, dialogs: sipgo.NewDialogServerCache(ep.Client, contact), answer: true,
 		Calls: make(chan *TrunkCall, 16), Invites: make(chan string, 16), Cancelled: make(chan string, 16),
 		done: make(chan struct{})}
-	ep.srv.OnInvite(t.onInvite)
-	ep.srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { _ = t.dialogs.ReadAck(req, tx) })
-	ep.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+	ep.Server.OnInvite(t.onInvite)
+	ep.Server.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { _ = t.dialogs.ReadAck(req, tx) })
+	ep.Server.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
 		if err := t.dialogs.ReadBye(req, tx); err != nil {
 			_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "No dialog", nil))
 		}
 	})
-	ep.serve()
+	ep.Serve()
 	return t, nil
 }
 
@@ -347,7 +351,7 @@ func (t *Trunk) SetLaw(law g711.Law) {
 }
 
 // URI returns the trunk's SIP URI for the server's Config.Trunk.
-func (t *Trunk) URI() string { return "sip:" + t.ep.addr.String() }
+func (t *Trunk) URI() string { return "sip:" + t.ep.Addr.String() }
 
 func (t *Trunk) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	t.wg.Add(1)
@@ -378,12 +382,12 @@ func (t *Trunk) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		return
 	}
-	remote, _, err := parseAnswer(req.Body())
+	remote, _, err := ParseAnswer(req.Body())
 	if err != nil {
 		_ = dlg.Respond(sip.StatusNotAcceptableHere, "Not Acceptable Here", nil)
 		return
 	}
-	m, err := ListenMedia(t.ep.addr.Addr())
+	m, err := ListenMedia(t.ep.Addr.Addr())
 	if err != nil {
 		_ = dlg.Respond(sip.StatusServiceUnavailable, "Unavailable", nil)
 		return
@@ -407,6 +411,6 @@ func (t *Trunk) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 // Close releases the trunk.
 func (t *Trunk) Close() {
 	close(t.done)
-	t.ep.close()
+	t.ep.Close()
 	t.wg.Wait()
 }

@@ -21,7 +21,7 @@ func (p *Phone) NewRegister(server netip.AddrPort, user string, expires int) *si
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: aor})
 	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: user,
-		Host: p.ep.addr.Addr().String(), Port: int(p.ep.addr.Port())}})
+		Host: p.ep.Addr.Addr().String(), Port: int(p.ep.Addr.Port())}})
 	if expires >= 0 {
 		req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(expires)))
 	}
@@ -30,13 +30,13 @@ func (p *Phone) NewRegister(server netip.AddrPort, user string, expires int) *si
 
 // Do sends a request from the phone and returns its final response.
 func (p *Phone) Do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
-	return p.ep.client.Do(ctx, req)
+	return p.ep.Client.Do(ctx, req)
 }
 
 // DoDigest answers the challenge res to req with the credentials and returns the final
 // response (the request's CSeq is incremented).
 func (p *Phone) DoDigest(ctx context.Context, req *sip.Request, res *sip.Response, user, password string) (*sip.Response, error) {
-	return p.ep.client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: user, Password: password})
+	return p.ep.Client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: user, Password: password})
 }
 
 // Register registers user with password, answering the server's challenge, and returns
