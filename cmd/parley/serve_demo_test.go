@@ -49,6 +49,12 @@ func TestServeDemo(t *testing.T) {
 	if err := p.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// The BYE's 200 comes before the server has written the call's end: stopping serve at
+	// once can end the call as a shutdown instead (a CI run did). Wait for the record.
+	sipWaitFor(t, "the call's end recorded", func() bool {
+		calls := searchNumber(t, c, demoAllowed)
+		return len(calls) == 1 && (calls[0].Status == "completed" || calls[0].Status == "dropped" || calls[0].Status == "declined")
+	})
 	srv.stop(t)
 	calls := searchNumber(t, c, demoAllowed)
 	if len(calls) != 1 || calls[0].Status != "completed" || calls[0].InmateID != demoInmate ||
