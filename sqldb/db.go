@@ -202,14 +202,6 @@ func Truncate(t time.Time) time.Time {
 	return t.Truncate(time.Microsecond).UTC()
 }
 
-// blob returns b as a query argument: nil becomes NULL.
-func blob(b []byte) any {
-	if b == nil {
-		return nil
-	}
-	return b
-}
-
 // A row's personal fields are sealed together as one value (one AEAD seal on write, one
 // open on read), in a "pii" column. The plaintext is a version byte followed by each field
 // as a uvarint length and its bytes, in an order fixed per table. The sealed value is

@@ -19,9 +19,6 @@ import (
 const (
 	sidePhone = 0
 	sideTrunk = 1
-
-	phoneToTrunk = 0
-	trunkToPhone = 1
 )
 
 // Measurement phases stamped in every audio payload: packets count toward loss and CPU by

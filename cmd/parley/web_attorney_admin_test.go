@@ -80,7 +80,7 @@ func TestWebAttorneyVerification(t *testing.T) {
 	}
 	ada, bea := l.Attorneys[ai].ID, l.Attorneys[bi].ID
 
-	status, page := w.admin.postForm("/attorneys", url.Values{}) // no such form
+	status, _ := w.admin.postForm("/attorneys", url.Values{}) // no such form
 	if status != http.StatusMethodNotAllowed && status != http.StatusNotFound {
 		t.Errorf("POST /attorneys: %d", status)
 	}
@@ -110,7 +110,7 @@ func TestWebAttorneyVerification(t *testing.T) {
 		t.Fatal("a refused verification verified")
 	}
 
-	status, page = w.admin.postForm("/attorneys/"+ada+"/verify", url.Values{})
+	status, page := w.admin.postForm("/attorneys/"+ada+"/verify", url.Values{})
 	if status != http.StatusOK || !strings.Contains(page, "The attorney is verified") || strings.Contains(page, "Ada Okonkwo-Reyes") {
 		t.Fatalf("verify by form: %d %.300s", status, page)
 	}

@@ -150,7 +150,7 @@ func testFacilities(t *testing.T, s parley.Store) {
 	if len(list) != 2 || list[0].ID != "a-prison" || list[1].ID != "cnty-jail" {
 		t.Fatalf("list not ordered by id: %+v", list)
 	}
-	if list[0].ClassRetentionDays != nil && len(list[0].ClassRetentionDays) != 0 {
+	if len(list[0].ClassRetentionDays) != 0 {
 		t.Fatalf("unexpected class retention %v", list[0].ClassRetentionDays)
 	}
 
