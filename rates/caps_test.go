@@ -253,6 +253,18 @@ func TestParseRejectsBrokenFiles(t *testing.T) {
 		"site commission fee": func(t *testing.T, doc map[string]any, _ []any) {
 			doc["fees"].([]any)[0].(map[string]any)["kind"] = "site_commission"
 		},
+		"fee at a camp": func(t *testing.T, doc map[string]any, _ []any) {
+			doc["fees"].([]any)[0].(map[string]any)["facility"] = "camp"
+		},
+		"fee for every type overlaps one type": func(t *testing.T, doc map[string]any, _ []any) {
+			fees := doc["fees"].([]any)
+			every := map[string]any{}
+			for k, v := range fees[0].(map[string]any) {
+				every[k] = v
+			}
+			delete(every, "facility")
+			doc["fees"] = append(fees, every)
+		},
 		"fee ends before it starts": func(t *testing.T, doc map[string]any, _ []any) {
 			doc["fees"].([]any)[0].(map[string]any)["to"] = "2010-01-01"
 		},
