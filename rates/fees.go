@@ -22,8 +22,8 @@ const (
 	// made; ThirdPartyFinancial is then held to the lower, automated cap.
 	ThirdPartyAutomated FeeKind = "third_party_financial_automated"  // paid through an automated system
 	ThirdPartyLiveAgent FeeKind = "third_party_financial_live_agent" // paid through a live agent
-	SingleCall          FeeKind = "single_call"           // a single call billed through a third party
-	SiteCommission      FeeKind = "site_commission"       // never charged to callers
+	SingleCall          FeeKind = "single_call"                      // a single call billed through a third party
+	SiteCommission      FeeKind = "site_commission"                  // never charged to callers
 )
 
 // Valid reports whether k is a known kind.
