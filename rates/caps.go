@@ -106,6 +106,7 @@ type Caps struct {
 	notes   []string
 	sets    map[capKey][]capSet // each slice sorted by effective date
 	fees    []FeeRule
+	classes map[CallClass]ClassRule
 }
 
 type capKey struct {
@@ -221,8 +222,9 @@ func CheckRate(rate Microdollars, c Cap) error {
 type file struct {
 	Version string    `json:"version"`
 	Notes   []string  `json:"notes"`
-	Caps    []fileCap `json:"caps"`
-	Fees    []fileFee `json:"fees"`
+	Caps    []fileCap   `json:"caps"`
+	Fees    []fileFee   `json:"fees"`
+	Classes []fileClass `json:"call_classes"`
 }
 
 type fileSource struct {
@@ -300,6 +302,9 @@ func Parse(data []byte) (*Caps, error) {
 		return nil, parley.WrapError(op, parley.KindInvalid, err)
 	}
 	c.fees = fees
+	if c.classes, err = parseClasses(f.Classes); err != nil {
+		return nil, parley.WrapError(op, parley.KindInvalid, err)
+	}
 	return c, nil
 }
 
