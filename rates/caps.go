@@ -220,8 +220,8 @@ func CheckRate(rate Microdollars, c Cap) error {
 
 // file is the JSON form of the data file.
 type file struct {
-	Version string    `json:"version"`
-	Notes   []string  `json:"notes"`
+	Version string      `json:"version"`
+	Notes   []string    `json:"notes"`
 	Caps    []fileCap   `json:"caps"`
 	Fees    []fileFee   `json:"fees"`
 	Classes []fileClass `json:"call_classes"`
