@@ -173,3 +173,19 @@ func TestFeeRulesEachSideOfEachDate(t *testing.T) {
 		}
 	}
 }
+
+// TestFeeRowsCiteParagraph: every fee rule cites the paragraph of 47 CFR § 64.6020(b) its
+// maximum comes from, checked in the CFR text.
+func TestFeeRowsCiteParagraph(t *testing.T) {
+	para := map[FeeKind]string{AutomatedPayment: "(b)(1)", LiveAgent: "(b)(3)", PaperBill: "(b)(4)",
+		ThirdPartyFinancial: "(b)(5)", ThirdPartyAutomated: "(b)(5)", ThirdPartyLiveAgent: "(b)(5)"}
+	rules := mustCaps(t).fees
+	if len(rules) != 12 {
+		t.Errorf("%d fee rules, want 12", len(rules))
+	}
+	for _, r := range rules {
+		if !strings.Contains(r.Source.Section, "§ 64.6020"+para[r.Kind]) || r.Source.Verified != OrderText {
+			t.Errorf("%s %s from %s: section %q, %s", r.Kind, r.Facility, r.From.Format(time.DateOnly), r.Source.Section, r.Source.Verified)
+		}
+	}
+}
