@@ -107,6 +107,7 @@ type Caps struct {
 	sets    map[capKey][]capSet // each slice sorted by effective date
 	fees    []FeeRule
 	classes map[CallClass]ClassRule
+	intl    InternationalRule
 }
 
 type capKey struct {
@@ -220,11 +221,12 @@ func CheckRate(rate Microdollars, c Cap) error {
 
 // file is the JSON form of the data file.
 type file struct {
-	Version string      `json:"version"`
-	Notes   []string    `json:"notes"`
-	Caps    []fileCap   `json:"caps"`
-	Fees    []fileFee   `json:"fees"`
-	Classes []fileClass `json:"call_classes"`
+	Version string             `json:"version"`
+	Notes   []string           `json:"notes"`
+	Caps    []fileCap          `json:"caps"`
+	Fees    []fileFee          `json:"fees"`
+	Classes []fileClass        `json:"call_classes"`
+	Intl    *fileInternational `json:"international"`
 }
 
 type fileSource struct {
@@ -303,6 +305,9 @@ func Parse(data []byte) (*Caps, error) {
 	}
 	c.fees = fees
 	if c.classes, err = parseClasses(f.Classes); err != nil {
+		return nil, parley.WrapError(op, parley.KindInvalid, err)
+	}
+	if c.intl, err = parseInternational(f.Intl); err != nil {
 		return nil, parley.WrapError(op, parley.KindInvalid, err)
 	}
 	return c, nil
