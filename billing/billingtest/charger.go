@@ -600,6 +600,14 @@ func testRelayClasses(t *testing.T, f *chargerFixture) {
 	if relay.ChargeCents != 0 || f.balance(a.ID) != 1000 || f.txCount() != before {
 		t.Errorf("relay call: charge %d, balance %s, %d new transactions; want nothing moved", relay.ChargeCents, f.balance(a.ID), f.txCount()-before)
 	}
+	// A relay call is placed even when no account could pay for a minute.
+	broke := newCall("trs-2", "A9", "+12015550111")
+	if d, err := f.ch.Authorize(ctx, broke); err != nil || d != 0 || broke.PayingAccount != "" {
+		t.Errorf("relay call with no account: %v, %v, paying %q; want allowed, free", d, err, broke.PayingAccount)
+	}
+	if err := f.ch.Settle(ctx, ended(broke, parley.CallCompleted, "called_party_hangup"), time.Hour); err != nil || broke.ChargeCents != 0 {
+		t.Errorf("relay call with no account settled: %d¢, %v", broke.ChargeCents, err)
+	}
 	capt := newCall("captioned-1", "A1", famNumber)
 	voice := newCall("voice-1", "A1", famNumber)
 	for _, c := range []*parley.CallRecord{capt, voice} {
