@@ -67,12 +67,19 @@ type Quote struct {
 	Day        time.Time // the call's start day in the facility's time zone (UTC midnight)
 }
 
-// Price returns the per-minute price of a call of service starting at start at the
+// Price returns the per-minute price of a voice call of service starting at start at the
 // facility: the facility's rate in force on the start day, in the facility's time zone,
 // and never more than the cap in force that day. KindNotFound if the facility does not
 // exist, has no rate for the service that day, or no cap is in force (parley does not
 // price such calls).
 func (p *Pricer) Price(ctx context.Context, facilityID string, service rates.Service, start time.Time) (Quote, error) {
+	return p.PriceCall(ctx, facilityID, service, rates.Voice, start)
+}
+
+// PriceCall is Price for a call of a class (rates.Caps.PriceCall, 47 CFR § 64.6040(d)): a
+// relay (TRS) call is free, whether or not the facility has a rate or a cap is in force;
+// a captioned call is priced as the voice call would be, never more.
+func (p *Pricer) PriceCall(ctx context.Context, facilityID string, service rates.Service, class rates.CallClass, start time.Time) (Quote, error) {
 	const op = "billing.Price"
 	f, err := p.Facilities.FindFacility(ctx, facilityID)
 	if err != nil {
@@ -83,14 +90,16 @@ func (p *Pricer) Price(ctx context.Context, facilityID string, service rates.Ser
 		return Quote{}, parley.WrapError(op, parley.KindInternal, err)
 	}
 	r, err := p.Rates.FacilityRate(ctx, f.ID, service, local)
-	if parley.IsKind(err, parley.KindNotFound) {
+	switch {
+	case class == rates.Relay && (err == nil || parley.IsKind(err, parley.KindNotFound)):
+		// Free: the rate, if any, is shown but not charged.
+	case parley.IsKind(err, parley.KindNotFound):
 		return Quote{}, &parley.Error{Op: op, Kind: parley.KindNotFound,
 			Message: "facility " + f.ID + " has no " + string(service) + " rate on " + local.Format(time.DateOnly), Err: ErrNoRate}
-	}
-	if err != nil {
+	case err != nil:
 		return Quote{}, parley.WrapError(op, parley.KindNotFound, err)
 	}
-	price, err := p.Caps.PriceFor(local, f.Type, f.ADP, service, r.Rate)
+	price, err := p.Caps.PriceCall(rates.CallRequest{Start: local, Facility: f.Type, ADP: f.ADP, Service: service, Class: class, Rate: r.Rate})
 	if err != nil {
 		return Quote{}, parley.WrapError(op, parley.KindNotFound, err)
 	}
@@ -110,8 +119,8 @@ func InZone(t time.Time, f *parley.Facility) (time.Time, error) {
 }
 
 // Charge returns what a call of duration d costs at the quoted price (rates.Charge: by the
-// second, rounded down to the cent).
-func (q Quote) Charge(d time.Duration) ledger.Cents { return rates.Charge(d, q.PerMinute) }
+// second, rounded down to the cent); a relay call costs nothing.
+func (q Quote) Charge(d time.Duration) ledger.Cents { return q.Price.Charge(d) }
 
 // Hold returns the longest call, at most limit, that balance pays for at the quoted
 // price, and the amount to reserve for it (ledger.Books.Reserve) before the call starts.
@@ -120,5 +129,5 @@ func (q Quote) Charge(d time.Duration) ledger.Cents { return rates.Charge(d, q.P
 // call must still be cut off at the duration returned.
 func (q Quote) Hold(balance ledger.Cents, limit time.Duration) (time.Duration, ledger.Cents) {
 	d := rates.Affordable(balance, q.PerMinute, limit)
-	return d, rates.Charge(d, q.PerMinute)
+	return d, q.Charge(d)
 }

@@ -126,3 +126,29 @@ func TestHoldAndCharge(t *testing.T) {
 		t.Errorf("Charge(61s) = %s", c)
 	}
 }
+
+// TestPriceCallClasses: a relay call is free at every facility and on each side of every
+// cap change, with or without a rate or a cap in force; a captioned call is the voice price.
+func TestPriceCallClasses(t *testing.T) {
+	p := newPricer(t)
+	ctx := context.Background()
+	for _, on := range []string{"2014-02-10", "2014-02-11", "2023-01-08", "2023-01-09", "2025-03-31", "2025-04-01", "2026-04-05", "2026-04-06"} {
+		for _, fac := range []string{"pen", "cnty", "tiny"} {
+			for _, svc := range []rates.Service{rates.Audio, rates.Video} {
+				name := fac + " " + string(svc) + " " + on
+				relay, err := p.PriceCall(ctx, fac, svc, rates.Relay, day(on).Add(18*time.Hour))
+				if err != nil || relay.PerMinute != 0 || relay.Charge(time.Hour) != 0 {
+					t.Errorf("%s: relay %+v, %v; want free", name, relay, err)
+				}
+				voice, verr := p.Price(ctx, fac, svc, day(on).Add(18*time.Hour))
+				capt, cerr := p.PriceCall(ctx, fac, svc, rates.Captioned, day(on).Add(18*time.Hour))
+				if (verr == nil) != (cerr == nil) || capt.PerMinute != voice.PerMinute {
+					t.Errorf("%s: captioned %s (%v), voice %s (%v)", name, capt.PerMinute, cerr, voice.PerMinute, verr)
+				}
+			}
+		}
+	}
+	if _, err := p.PriceCall(ctx, "nowhere", rates.Audio, rates.Relay, day("2026-01-01")); !parley.IsKind(err, parley.KindNotFound) {
+		t.Errorf("relay at an unknown facility: %v", err)
+	}
+}

@@ -65,6 +65,18 @@ type Charger struct {
 	// calls (nothing reserved, PayingAccount empty) instead of refusing them as a fault.
 	// Several states make calls free; serve sets it and names such facilities at start.
 	FreeWithoutRate bool
+	// Class, if set, returns the call's class as the call path knows it (a relay or
+	// captioned call, 47 CFR § 64.6040(d)): relay calls are free and hold nothing;
+	// captioned calls cost what a voice call costs. Nil: every call is a voice call.
+	Class func(call *parley.CallRecord) rates.CallClass
+}
+
+// classOf returns the call's class, Voice if no Class hook is set.
+func (c *Charger) classOf(call *parley.CallRecord) rates.CallClass {
+	if c.Class == nil {
+		return rates.Voice
+	}
+	return c.Class(call)
 }
 
 // Keys of a call's ledger transactions.
@@ -130,7 +142,7 @@ func (c *Charger) Authorize(ctx context.Context, call *parley.CallRecord) (time.
 	if err := checkCall(op, call); err != nil {
 		return 0, err
 	}
-	quote, err := c.Pricer.Price(ctx, call.FacilityID, rates.Audio, call.StartedAt)
+	quote, err := c.Pricer.PriceCall(ctx, call.FacilityID, rates.Audio, c.classOf(call), call.StartedAt)
 	if c.FreeWithoutRate && errors.Is(err, ErrNoRate) {
 		call.PayingAccount = ""
 		return 0, nil
@@ -254,7 +266,7 @@ func (c *Charger) Settle(ctx context.Context, call *parley.CallRecord, bridged t
 	var charge ledger.Cents
 	memo := "call " + call.ID + ": not connected"
 	if bridged > 0 {
-		quote, err := c.Pricer.Price(ctx, call.FacilityID, rates.Audio, call.StartedAt)
+		quote, err := c.Pricer.PriceCall(ctx, call.FacilityID, rates.Audio, c.classOf(call), call.StartedAt)
 		if err != nil {
 			return err
 		}

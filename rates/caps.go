@@ -106,6 +106,8 @@ type Caps struct {
 	notes   []string
 	sets    map[capKey][]capSet // each slice sorted by effective date
 	fees    []FeeRule
+	classes map[CallClass]ClassRule
+	intl    InternationalRule
 }
 
 type capKey struct {
@@ -219,10 +221,12 @@ func CheckRate(rate Microdollars, c Cap) error {
 
 // file is the JSON form of the data file.
 type file struct {
-	Version string    `json:"version"`
-	Notes   []string  `json:"notes"`
-	Caps    []fileCap `json:"caps"`
-	Fees    []fileFee `json:"fees"`
+	Version string             `json:"version"`
+	Notes   []string           `json:"notes"`
+	Caps    []fileCap          `json:"caps"`
+	Fees    []fileFee          `json:"fees"`
+	Classes []fileClass        `json:"call_classes"`
+	Intl    *fileInternational `json:"international"`
 }
 
 type fileSource struct {
@@ -300,6 +304,12 @@ func Parse(data []byte) (*Caps, error) {
 		return nil, parley.WrapError(op, parley.KindInvalid, err)
 	}
 	c.fees = fees
+	if c.classes, err = parseClasses(f.Classes); err != nil {
+		return nil, parley.WrapError(op, parley.KindInvalid, err)
+	}
+	if c.intl, err = parseInternational(f.Intl); err != nil {
+		return nil, parley.WrapError(op, parley.KindInvalid, err)
+	}
 	return c, nil
 }
 

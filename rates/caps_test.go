@@ -253,6 +253,18 @@ func TestParseRejectsBrokenFiles(t *testing.T) {
 		"site commission fee": func(t *testing.T, doc map[string]any, _ []any) {
 			doc["fees"].([]any)[0].(map[string]any)["kind"] = "site_commission"
 		},
+		"fee at a camp": func(t *testing.T, doc map[string]any, _ []any) {
+			doc["fees"].([]any)[0].(map[string]any)["facility"] = "camp"
+		},
+		"fee for every type overlaps one type": func(t *testing.T, doc map[string]any, _ []any) {
+			fees := doc["fees"].([]any)
+			every := map[string]any{}
+			for k, v := range fees[0].(map[string]any) {
+				every[k] = v
+			}
+			delete(every, "facility")
+			doc["fees"] = append(fees, every)
+		},
 		"fee ends before it starts": func(t *testing.T, doc map[string]any, _ []any) {
 			doc["fees"].([]any)[0].(map[string]any)["to"] = "2010-01-01"
 		},
@@ -285,7 +297,7 @@ func TestCapsVerificationStatus(t *testing.T) {
 		"FCC 13-113": {OrderText, "64.6030"},
 		"FCC 21-60":  {OrderText, "FR"},
 		"FCC 24-75":  {OrderText, "Table One"},
-		"FCC 25-75":  {SecondarySource, "90 FR 56013"},
+		"FCC 25-75":  {SecondarySource, "unconfirmed against FCC 25-75's rate-cap table"},
 	}
 	for _, r := range mustCaps(t).Rows() {
 		w, ok := want[r.Source.Order]
@@ -293,7 +305,8 @@ func TestCapsVerificationStatus(t *testing.T) {
 			t.Errorf("row from unexpected order %q", r.Source.Order)
 			continue
 		}
-		if r.Source.Verified != w.status || !strings.Contains(r.Source.Section, w.cite) || !strings.Contains(r.Source.Note, "NOT verified") {
+		if r.Source.Verified != w.status || !strings.Contains(r.Source.Section, w.cite) || !strings.Contains(r.Source.Note, "NOT verified") ||
+			w.status == SecondarySource && (!strings.HasPrefix(r.Source.Section, "secondary: ") || !strings.Contains(r.Source.Note, "1 cent")) {
 			t.Errorf("%s %s %s %s: verified %s, section %q; want %s citing %q and saying what is not verified",
 				r.Source.Order, r.Effective.Format(time.DateOnly), r.Facility, r.Tier, r.Source.Verified, r.Source.Section, w.status, w.cite)
 		}

@@ -47,10 +47,29 @@
 //
 // # Fees and site commissions
 //
-// FeeAllowed says whether a separate ancillary fee may be charged on a day: the FCC 15-136
-// interstate caps (automated payment, live agent, paper bill) and FCC 21-60's limit on
-// third-party financial fees until 2025-01-01, and none after: FCC 24-75 prohibits
-// separate ancillary service charges. A site commission — a payment to the facility — is
-// never charged to a caller: parley's per-minute rate is all a caller pays, and
-// FeeAllowed refuses SiteCommission whatever the date.
+// FeeAllowed says whether a separate ancillary fee may be charged on a day at a type of
+// facility: FCC 15-136's caps (automated payment $3.00, live agent $5.95, paper bill
+// $2.00; prisons from 2016-03-17, jails only from 2016-06-20); FCC 21-60's $6.95 limit on
+// third-party financial fees from 2021-10-26, replaced on 2023-01-09 by FCC 22-76's $3.00
+// through an automated system and $5.95 through a live agent (a fee whose channel is not
+// recorded is held to $3.00); and none from 2025-01-01: FCC 24-75 prohibits separate
+// ancillary service charges. Each rule cites its paragraph of 47 CFR § 64.6020(b). A site
+// commission — a payment to the facility — is never charged to a caller: parley's
+// per-minute rate is all a caller pays, and FeeAllowed refuses SiteCommission whatever the
+// date.
+//
+// # Relay, captioned and international calls
+//
+// PriceCall prices a call by its class (47 CFR § 64.6040(d)): a relay (TRS) call costs no
+// party anything, on every date and whether or not a cap is in force; a captioned (IP CTS,
+// CTS) call costs what the same voice call costs. The data file's call_classes cite the
+// rules; the code applies them to every date, since charging less is always lawful.
+//
+// An international call may by law cost the domestic cap plus the provider's average cost
+// of terminating calls to the destination (47 CFR § 64.6030(e)). parley records no such
+// cost, so an international call is charged the facility's rate for the service, never
+// above the domestic cap, and CheckInternationalRate refuses a separate international rate
+// above that cap, saying why. DestinationOf classifies a number by its libphonenumber
+// region, not its country code: +1 is shared by the United States and its territories
+// (domestic), Canada and many Caribbean countries (international).
 package rates

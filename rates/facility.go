@@ -44,14 +44,16 @@ func (r FacilityRate) Validate() error {
 
 // Price is what a call is charged per minute, and why.
 type Price struct {
-	PerMinute Microdollars // min(Rate, Cap.Max()): what the call is charged
+	PerMinute Microdollars // min(Rate, Cap.Max()) for voice and captioned calls, 0 for relay calls
 	Rate      Microdollars // the facility's rate in force on the call's start day
-	Cap       Cap          // the cap in force on the call's start day
+	Cap       Cap          // the cap in force on the call's start day (zero for a relay call on a day with none)
+	Class     CallClass    // empty (voice) from PriceFor; set by PriceCall
+	Rule      ClassRule    // the class's rule and source, for relay and captioned calls
 }
 
 // Capped reports whether the cap, not the facility's rate, set the price: the facility's
 // rate predates a lower cap (or a change of the facility's size tier).
-func (p Price) Capped() bool { return p.PerMinute < p.Rate }
+func (p Price) Capped() bool { return p.PerMinute < p.Rate && p.PerMinute == p.Cap.Max() }
 
 // PriceFor returns the per-minute price of a call that starts at start, which must be in
 // the facility's time zone (the cap in force is the one of that calendar day), for a

@@ -140,6 +140,7 @@ func RunCharger(t *testing.T, open ChargerOpener) {
 		{"ParallelCallsNeverOverdraw", testParallel},
 		{"StaleHoldsReleased", testStale},
 		{"NoRateIsAFaultUnlessFree", testNoRate},
+		{"RelayFreeCaptionedAsVoice", testRelayClasses},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -574,5 +575,50 @@ func testNoRate(t *testing.T, f *chargerFixture) {
 	ghost.FacilityID = "ghost"
 	if _, err := f.ch.Authorize(ctx, ghost); err == nil || errors.Is(err, billing.ErrNoRate) {
 		t.Errorf("unknown facility with FreeWithoutRate: %v, want a fault", err)
+	}
+}
+
+// testRelayClasses: under 47 CFR § 64.6040(d) a relay (TRS) call holds and charges
+// nothing, even from an account that could pay and even past the first minute, and a
+// captioned call is charged exactly what the same voice call is.
+func testRelayClasses(t *testing.T, f *chargerFixture) {
+	ctx := context.Background()
+	a := inmateAcct("A1")
+	f.fund(a, 1000)
+	f.ch.Class = func(c *parley.CallRecord) rates.CallClass {
+		return rates.CallClass(strings.SplitN(c.ID, "-", 2)[0])
+	}
+	defer func() { f.ch.Class = nil }()
+	before := f.txCount()
+	relay := newCall("trs-1", "A1", famNumber)
+	if d, err := f.ch.Authorize(ctx, relay); err != nil || d != 0 || relay.PayingAccount != a.ID {
+		t.Fatalf("relay Authorize = %v, %v, paying %q; want no money limit", d, err, relay.PayingAccount)
+	}
+	if err := f.ch.Settle(ctx, ended(relay, parley.CallCompleted, "called_party_hangup"), 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if relay.ChargeCents != 0 || f.balance(a.ID) != 1000 || f.txCount() != before {
+		t.Errorf("relay call: charge %d, balance %s, %d new transactions; want nothing moved", relay.ChargeCents, f.balance(a.ID), f.txCount()-before)
+	}
+	// A relay call is placed even when no account could pay for a minute.
+	broke := newCall("trs-2", "A9", "+12015550111")
+	if d, err := f.ch.Authorize(ctx, broke); err != nil || d != 0 || broke.PayingAccount != "" {
+		t.Errorf("relay call with no account: %v, %v, paying %q; want allowed, free", d, err, broke.PayingAccount)
+	}
+	if err := f.ch.Settle(ctx, ended(broke, parley.CallCompleted, "called_party_hangup"), time.Hour); err != nil || broke.ChargeCents != 0 {
+		t.Errorf("relay call with no account settled: %d¢, %v", broke.ChargeCents, err)
+	}
+	capt := newCall("captioned-1", "A1", famNumber)
+	voice := newCall("voice-1", "A1", famNumber)
+	for _, c := range []*parley.CallRecord{capt, voice} {
+		if _, err := f.ch.Authorize(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.ch.Settle(ctx, ended(c, parley.CallCompleted, "called_party_hangup"), 10*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if capt.ChargeCents != 150 || voice.ChargeCents != 150 || f.balance(a.ID) != 1000-300 {
+		t.Errorf("captioned %d¢, voice %d¢, balance %s; want 150¢ each (10 min at $0.15)", capt.ChargeCents, voice.ChargeCents, f.balance(a.ID))
 	}
 }

@@ -45,7 +45,7 @@ func (f *familyBackend) Rates(ctx context.Context) ([]web.FacilityRates, error) 
 		if err != nil {
 			return nil, err
 		}
-		fr := web.FacilityRates{FacilityID: fac.ID, Name: fac.Name, Fees: f.fees(day)}
+		fr := web.FacilityRates{FacilityID: fac.ID, Name: fac.Name, Fees: f.fees(day, fac.Type)}
 		for _, svc := range []rates.Service{rates.Audio, rates.Video} {
 			sr := web.ServiceRate{Service: string(svc)}
 			r, rerr := f.e.db.FacilityRate(ctx, fac.ID, svc, day)
@@ -78,9 +78,9 @@ func (f *familyBackend) Rates(ctx context.Context) ([]web.FacilityRates, error) 
 }
 
 // fees says plainly whether any fee beyond the minute's price may be charged on day.
-func (f *familyBackend) fees(day time.Time) string {
-	for _, k := range []rates.FeeKind{rates.AutomatedPayment, rates.LiveAgent, rates.PaperBill, rates.ThirdPartyFinancial, rates.SingleCall} {
-		if _, err := f.caps.FeeAllowed(day, k); err == nil {
+func (f *familyBackend) fees(day time.Time, ft parley.FacilityType) string {
+	for _, k := range rates.FeeKinds() {
+		if _, err := f.caps.FeeAllowed(day, ft, k); err == nil {
 			return "Fees: parley charges none, though the rules in force on this day would allow some."
 		}
 	}

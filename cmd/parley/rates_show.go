@@ -10,7 +10,9 @@ func init() {
 }
 
 // runRatesShow prints a facility's rate for each service on a day, the cap in force that
-// day with its source, and what a call starting that day is charged per minute.
+// day with its source, and what a call starting that day is charged per minute; then each
+// kind of fee with the cap or the ban in force and its source, and the relay, captioned
+// and international rules with theirs.
 func runRatesShow(ctx context.Context, m *Main, args []string) error {
 	fs := m.flags("rates show")
 	df := m.addDataFlags(fs)
@@ -62,6 +64,19 @@ func runRatesShow(ctx context.Context, m *Main, args []string) error {
 				m.printf("  charged  %s/min\n", v.Charged)
 			}
 		}
+		m.printf("fees (beyond the price per minute):\n")
+		for _, f := range out.Fees {
+			if f.Max != "" {
+				m.printf("  %-32s at most %s\n  %-32s source %s\n", f.Kind, f.Max, "", f.Source)
+			} else {
+				m.printf("  %-32s none: %s\n", f.Kind, f.None)
+			}
+		}
+		m.printf("relay and captioned calls (47 CFR § 64.6040(d)):\n")
+		for _, r := range out.Classes {
+			m.printf("  %-10s %s\n  %-10s source %s\n", r.Name, r.Rule, "", r.Source)
+		}
+		m.printf("international calls: %s\n  source %s\n", out.International.Rule, out.International.Source)
 		return nil
 	})
 }
