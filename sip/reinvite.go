@@ -64,7 +64,7 @@ func (l *leg) reinvite(ip netip.Addr, body []byte, also netip.Addr) (answer []by
 		l.log.Info("peer media moved")
 	}
 	a := mediaDesc{audioPT: l.desc.audioPT, dtmfPT: l.desc.dtmfPT, hasDTMF: next.hasDTMF,
-		ptime: l.desc.ptime, dir: next.dir}
+		ptime: l.desc.ptime, dir: next.dir, savp: l.desc.savp, ourCrypto: l.desc.ourCrypto}
 	if next.nullAddr {
 		a.dir = dirInactive
 	}
