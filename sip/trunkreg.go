@@ -25,6 +25,9 @@ import (
 
 const regBackoffMax = 5 * time.Minute
 
+// regBackoffMin is the first wait after a failed registration (tests shorten it).
+var regBackoffMin = 2 * time.Second
+
 // trunkRegState is the registration's state.
 type trunkRegState struct {
 	mu         sync.Mutex
@@ -32,7 +35,6 @@ type trunkRegState struct {
 	until      time.Time
 	failures   int
 	cancel     context.CancelFunc
-	backoffMin time.Duration // 2 s when zero; tests shorten it
 }
 
 // TrunkRegistration reports whether the server holds a registration with the trunk and
@@ -67,10 +69,7 @@ func (s *Server) stopTrunkRegistration() {
 
 func (s *Server) registerLoop(ctx context.Context) {
 	r := &s.trunkReg
-	minBackoff := r.backoffMin
-	if minBackoff <= 0 {
-		minBackoff = 2 * time.Second
-	}
+	minBackoff := regBackoffMin
 	backoff := minBackoff
 	callID := sip.CallIDHeader(sip.GenerateTagN(24))
 	var cseq uint32
