@@ -31,8 +31,8 @@ type Carrier struct {
 	User, Password string // the account parley must present
 	// RegisterExpires is the lifetime granted to registrations (seconds).
 	RegisterExpires int
-	plainAnswer bool
-	ip          netip.Addr
+	plainAnswer     bool
+	ip              netip.Addr
 
 	Calls     chan *TrunkCall // answered calls
 	Offers    chan []byte     // the SDP of every authorized INVITE
