@@ -39,6 +39,9 @@ const (
 	suite80    = "AES_CM_128_HMAC_SHA1_80"
 	suite32    = "AES_CM_128_HMAC_SHA1_32"
 	keySaltLen = 30 // 16-byte master key and 14-byte master salt
+	// replayWindow is how many packets back a received index is checked against replay
+	// (RFC 3711 §3.3.2: at least 64).
+	replayWindow = 128
 )
 
 // sdesKey is one a=crypto attribute: tag, suite and master key||salt.
@@ -113,7 +116,7 @@ func newSRTPSession(local, remote sdesKey) (*srtpSession, error) {
 	if err != nil {
 		return nil, parley.WrapError(op, parley.KindInternal, err)
 	}
-	rx, err := srtp.CreateContext(remote.key[:16], remote.key[16:], remote.profile())
+	rx, err := srtp.CreateContext(remote.key[:16], remote.key[16:], remote.profile(), srtp.SRTPReplayProtection(replayWindow))
 	if err != nil {
 		return nil, parley.WrapError(op, parley.KindInvalid, err)
 	}

@@ -248,3 +248,68 @@ func TestTrunkRegisterRefused(t *testing.T) {
 		t.Error("the carrier accepted a registration")
 	}
 }
+
+// A gateway's phone calls over TLS offering SRTP: parley answers RTP/SAVP with its own
+// key, both sides hear each other (the phone's SRTP decrypted by parley and relayed to a
+// plain trunk, the trunk's audio encrypted for the phone), and the phone's BYE comes over
+// TLS.
+func TestPhoneTLSSRTP(t *testing.T) {
+	ca, err := siptest.NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvTLS, err := ca.ServerConfig(net.ParseIP(gatewayIP.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, func(c *sip.Config, _ *harness) { c.TLSAddr, c.TLS = "127.0.0.1:0", srvTLS })
+	p, err := siptest.NewPhoneTLS(gatewayIP, ca.ClientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	p.Transport, p.SRTPKey = "tls", siptest.NewSRTPKey()
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	if code, err := p.Call(ctx, h.srv.TLSAddr(), device, nil); err != nil || code != 200 {
+		t.Fatalf("call over TLS: %d %v", code, err)
+	}
+	if !bytes.Contains(p.Answer, []byte("RTP/SAVP")) || !bytes.Contains(p.Answer, []byte("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:")) {
+		t.Fatalf("answer without SRTP:\n%s", p.Answer)
+	}
+	if _, theirs, _ := siptest.ParseCrypto(p.Answer); bytes.Equal(theirs, p.SRTPKey) {
+		t.Fatal("parley answered with the phone's own key")
+	}
+	bridgedCall(t, h, p)
+	if n := p.Media.SRTPFailures(); n != 0 {
+		t.Errorf("the phone could not authenticate %d packets", n)
+	}
+	if err := p.Hangup(ctx); err != nil {
+		t.Fatalf("BYE over TLS: %v", err)
+	}
+	rec, _ := h.final()
+	if rec.Status != parley.CallCompleted || rec.Reason != "inmate_hangup" {
+		t.Errorf("record %s %q", rec.Status, rec.Reason)
+	}
+}
+
+// SDES keys offered over plain signalling are refused (488) before any call record: the
+// key has travelled in clear.
+func TestSRTPOverUDPRefused(t *testing.T) {
+	h := newHarness(t)
+	p, err := siptest.NewPhone(gatewayIP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	p.SRTPKey = siptest.NewSRTPKey()
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	code, err := p.Call(ctx, h.srv.UDPAddr(), device, nil)
+	if err != nil || code != 488 {
+		t.Fatalf("SRTP over UDP: %d %v, want 488", code, err)
+	}
+	if recs, _ := h.calls.All(); len(recs) != 0 {
+		t.Errorf("%d call records", len(recs))
+	}
+}
