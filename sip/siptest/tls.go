@@ -7,8 +7,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -76,4 +79,27 @@ func (ca *CA) ServerConfig(ips ...net.IP) (*tls.Config, error) {
 // ClientConfig returns a TLS client configuration trusting only the CA.
 func (ca *CA) ClientConfig() *tls.Config {
 	return &tls.Config{RootCAs: ca.Pool, MinVersion: tls.VersionTLS12}
+}
+
+// WriteFiles writes, in dir, a server certificate for the IPs and its key (cert.pem,
+// key.pem) and the CA's certificate (ca.pem), as PEM, and returns their paths.
+func (ca *CA) WriteFiles(dir string, ips ...net.IP) (certFile, keyFile, caFile string, err error) {
+	cert, err := ca.Issue(ips...)
+	if err != nil {
+		return "", "", "", err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		return "", "", "", err
+	}
+	certFile, keyFile, caFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), filepath.Join(dir, "ca.pem")
+	for _, f := range []struct {
+		path, kind string
+		der        []byte
+	}{{certFile, "CERTIFICATE", cert.Certificate[0]}, {keyFile, "PRIVATE KEY", keyDER}, {caFile, "CERTIFICATE", ca.cert.Raw}} {
+		if err := os.WriteFile(f.path, pem.EncodeToMemory(&pem.Block{Type: f.kind, Bytes: f.der}), 0o600); err != nil {
+			return "", "", "", err
+		}
+	}
+	return certFile, keyFile, caFile, nil
 }
