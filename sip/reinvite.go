@@ -135,7 +135,11 @@ func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", answer)
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	res.AppendHeader(sip.HeaderClone(&s.contact))
+	if isTLS(req) {
+		res.AppendHeader(s.tlsContact())
+	} else {
+		res.AppendHeader(sip.HeaderClone(&s.contact))
+	}
 	_ = tx.Respond(res)
 	l.log.Info("re-INVITE answered", "direction", mirror(l.curDir()))
 }

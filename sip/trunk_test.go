@@ -194,6 +194,15 @@ func TestTrunkSRTPOff(t *testing.T) {
 	}
 	tc.Media.SetTone(toneB)
 	waitFor(t, "the inmate to hear the carrier", func() bool { return siptest.ToneFrames(p.Media.Received(), toneB) >= heardMany })
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	if err := p.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, "the carrier's leg to end", tc.Ended())
+	if rec, _ := h.final(); rec.Status != parley.CallCompleted {
+		t.Errorf("record %s %q", rec.Status, rec.Reason)
+	}
 }
 
 // parley registers with the carrier (answering its digest challenge), refreshes before
