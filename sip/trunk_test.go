@@ -159,6 +159,9 @@ func TestTrunkWrongPassword(t *testing.T) {
 	if len(carrier.Calls) != 0 {
 		t.Error("the carrier answered")
 	}
+	if n := len(carrier.Invites); n != 3 {
+		t.Errorf("%d INVITEs, want 3 (none, then the credentials and their retry on a fresh nonce)", n)
+	}
 }
 
 // With SRTP required, a carrier that answers plain RTP is hung up on: dropped with
@@ -320,5 +323,54 @@ func TestSRTPOverUDPRefused(t *testing.T) {
 	}
 	if recs, _ := h.calls.All(); len(recs) != 0 {
 		t.Errorf("%d call records", len(recs))
+	}
+}
+
+// With SRTP optional, the offer is RTP/AVP with a key: a carrier that answers with its key
+// gets SRTP, one that ignores it gets plain RTP; both calls carry audio.
+func TestTrunkSRTPOptional(t *testing.T) {
+	for _, plain := range []bool{false, true} {
+		t.Run(map[bool]string{false: "srtp", true: "plain"}[plain], func(t *testing.T) {
+			opt, carrier := withCarrier(t, trunkPassword, func(c *sip.Config) { c.TrunkSRTP = sip.SRTPOptional })
+			carrier.SetPlainAnswer(plain)
+			h := newHarness(t, opt)
+			p := h.phone()
+			h.dial(p, pin, dialed)
+			tc := carrierCall(t, carrier, "1")
+			offer := <-carrier.Offers
+			if !bytes.Contains(offer, []byte(" RTP/AVP ")) || !bytes.Contains(offer, []byte("a=crypto:1 ")) {
+				t.Fatalf("optional offer:\n%s", offer)
+			}
+			p.Media.SetTone(toneA)
+			tc.Media.SetTone(toneB)
+			waitFor(t, "both sides to hear each other", func() bool {
+				return siptest.ToneFrames(p.Media.Received(), toneB) >= heardMany &&
+					siptest.ToneFrames(tc.Media.Received(), toneA) >= heardMany
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), guard)
+			defer cancel()
+			if err := p.Hangup(ctx); err != nil {
+				t.Fatal(err)
+			}
+			waitClosed(t, "the carrier's leg to end", tc.Ended())
+			h.final()
+		})
+	}
+}
+
+// The carrier's certificate is verified: without the test CA among the trunk's roots the
+// TLS handshake fails, no INVITE reaches the carrier, and the call ends as
+// trunk_unreachable.
+func TestTrunkCertificateVerified(t *testing.T) {
+	opt, carrier := withCarrier(t, trunkPassword, func(c *sip.Config) { c.TrunkTLS = nil })
+	h := newHarness(t, opt)
+	p := h.phone()
+	h.dial(p, pin, dialed)
+	rec, _ := h.final()
+	if rec.Status != parley.CallDropped || rec.Reason != "trunk_unreachable" {
+		t.Errorf("record %s %q", rec.Status, rec.Reason)
+	}
+	if len(carrier.Invites) != 0 {
+		t.Error("a request reached the carrier over an unverified connection")
 	}
 }

@@ -35,6 +35,7 @@ type Carrier struct {
 	ip              netip.Addr
 
 	Calls     chan *TrunkCall // answered calls
+	Invites   chan string     // the Request-URI user of every INVITE received
 	Offers    chan []byte     // the SDP of every authorized INVITE
 	Registers chan Registration
 	Refused   chan string // the method of every request with wrong credentials
@@ -85,7 +86,7 @@ func NewCarrier(ip netip.Addr, server, client *tls.Config, user, password string
 	contact.Address.UriParams.Add("transport", "tls")
 	c := &Carrier{UA: ua, srv: srv, ln: ln, dialogs: sipgo.NewDialogServerCache(cl, contact),
 		User: user, Password: password, RegisterExpires: 3600,
-		Calls: make(chan *TrunkCall, 16), Offers: make(chan []byte, 16),
+		Calls: make(chan *TrunkCall, 16), Invites: make(chan string, 16), Offers: make(chan []byte, 16),
 		Registers: make(chan Registration, 64), Refused: make(chan string, 16),
 		nonces: map[string]bool{}, done: make(chan struct{}), ip: ip}
 	srv.OnInvite(c.onInvite)
@@ -181,6 +182,10 @@ func (c *Carrier) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if to := req.To(); to != nil && to.Params.Has("tag") {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "No re-INVITE here", nil))
 		return
+	}
+	select {
+	case c.Invites <- req.Recipient.User:
+	default:
 	}
 	if !c.authorized(req, tx, "Proxy-Authorization", "Proxy-Authenticate", sip.StatusProxyAuthRequired) {
 		return
