@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"parley.dev/parley"
+	"parley.dev/parley/media/prompts"
 	"parley.dev/parley/media/wav"
 	"parley.dev/parley/sip"
 	"parley.dev/parley/sip/siptest"
@@ -372,5 +373,35 @@ func TestTrunkCertificateVerified(t *testing.T) {
 	}
 	if len(carrier.Invites) != 0 {
 		t.Error("a request reached the carrier over an unverified connection")
+	}
+}
+
+// A verification call through a TLS carrier authenticates and speaks the code over SRTP:
+// the carrier, decrypting, hears the six digits twice.
+func TestSendCodeTLS(t *testing.T) {
+	opt, carrier := withCarrier(t, trunkPassword, nil)
+	h := newHarness(t, opt, func(_ *sip.Config, h *harness) { h.prompts = nil })
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- h.srv.SendCode(ctx, number, "493817") }()
+	select {
+	case c := <-carrier.Calls:
+		t.Cleanup(c.Media.Close)
+		if err := <-done; err != nil {
+			t.Fatalf("SendCode: %v", err)
+		}
+		waitClosed(t, "the hang-up", c.Ended())
+		first, second, err := siptest.SpokenCode(c.Media.Received(), prompts.English)
+		if err != nil || first != "493817" || second != "493817" {
+			t.Fatalf("the carrier heard %q, then %q (%v)", first, second, err)
+		}
+	case err := <-done:
+		t.Fatalf("SendCode returned before the carrier answered: %v", err)
+	case <-ctx.Done():
+		t.Fatal("no call reached the carrier")
+	}
+	if offer := <-carrier.Offers; !bytes.Contains(offer, []byte("RTP/SAVP")) {
+		t.Errorf("verification call offered without SRTP:\n%s", offer)
 	}
 }
