@@ -159,6 +159,9 @@ func (l *leg) close() {
 		_ = l.conn.Close()
 		l.wg.Wait()
 		l.pool.release(l.port)
+		if n := l.srtpRejected.Load(); n > 0 {
+			l.log.Info("SRTP packets refused (not authentic, replayed or not SRTP)", "count", n)
+		}
 	})
 }
 
