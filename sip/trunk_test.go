@@ -9,8 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
+
 	"parley.dev/parley"
+	"parley.dev/parley/media"
+	"parley.dev/parley/media/g711"
 	"parley.dev/parley/media/prompts"
+	"parley.dev/parley/media/tone"
 	"parley.dev/parley/media/wav"
 	"parley.dev/parley/sip"
 	"parley.dev/parley/sip/siptest"
@@ -293,9 +298,28 @@ func TestPhoneTLSSRTP(t *testing.T) {
 	if _, theirs, _ := siptest.ParseCrypto(p.Answer); bytes.Equal(theirs, p.SRTPKey) {
 		t.Fatal("parley answered with the phone's own key")
 	}
-	bridgedCall(t, h, p)
+	tc := bridgedCall(t, h, p)
 	if n := p.Media.SRTPFailures(); n != 0 {
 		t.Errorf("the phone could not authenticate %d packets", n)
+	}
+	// Plain RTP of a third tone, sent from the phone's own address, is not authentic: it
+	// never reaches the trunk. The phone's SRTP tone heard after it proves it was read.
+	const forgedTone = 2200.0
+	before := siptest.ToneFrames(tc.Media.Received(), toneA)
+	sine := tone.NewSine(forgedTone, 8000, media.SampleRate)
+	pcm, payload := make([]int16, media.Frame20), make([]byte, media.Frame20)
+	for i := range 50 {
+		sine.Fill(pcm)
+		g711.UlawEncode(payload, pcm)
+		hdr := rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: uint16(60000 + i), Timestamp: uint32(i * 160), SSRC: 0x0f0f}
+		pkt, _ := hdr.Marshal()
+		p.Media.SendRaw(append(pkt, payload...))
+	}
+	waitFor(t, "the phone's tone after the forged packets", func() bool {
+		return siptest.ToneFrames(tc.Media.Received(), toneA) >= before+heardMany
+	})
+	if n := siptest.ToneFrames(tc.Media.Received(), forgedTone); n != 0 {
+		t.Errorf("plain RTP relayed on an SRTP leg: %d frames", n)
 	}
 	if err := p.Hangup(ctx); err != nil {
 		t.Fatalf("BYE over TLS: %v", err)
