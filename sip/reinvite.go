@@ -116,6 +116,11 @@ func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(req, tx, sip.StatusInternalServerError, "Server Internal Error")
 		return
 	}
+	if l.srtp != nil && !isTLS(req) { // the answer would carry the leg's key in clear
+		l.log.Warn("re-INVITE of an SRTP leg over plain signalling refused")
+		respond(req, tx, sip.StatusNotAcceptableHere, "Not Acceptable Here")
+		return
+	}
 	var also netip.Addr
 	if ap, err := netip.ParseAddrPort(req.Source()); err == nil {
 		also = ap.Addr().Unmap()

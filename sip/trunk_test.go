@@ -321,6 +321,16 @@ func TestPhoneTLSSRTP(t *testing.T) {
 	if n := siptest.ToneFrames(tc.Media.Received(), forgedTone); n != 0 {
 		t.Errorf("plain RTP relayed on an SRTP leg: %d frames", n)
 	}
+	// A re-INVITE in the dialog over TLS is answered, the key unchanged; over UDP it is
+	// refused: its answer would carry the key in clear.
+	refresh := siptest.WithSRTP(siptest.OfferSDP(p.Media.Addr(), "0 8 101", 20), p.SRTPKey)
+	code, body, err := p.ReInvite(ctx, refresh)
+	if _, again, _ := siptest.ParseCrypto(body); err != nil || code != 200 || !bytes.Contains(p.Answer, []byte(siptest.CryptoLine(again))) {
+		t.Errorf("re-INVITE over TLS: %d %v\n%s", code, err, body)
+	}
+	if code, body, err := p.ReInviteUDP(ctx, h.srv.UDPAddr(), refresh); err != nil || code != 488 || bytes.Contains(body, []byte("crypto")) {
+		t.Errorf("re-INVITE over UDP: %d %v\n%s", code, err, body)
+	}
 	if err := p.Hangup(ctx); err != nil {
 		t.Fatalf("BYE over TLS: %v", err)
 	}

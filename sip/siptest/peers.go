@@ -270,6 +270,31 @@ func (p *Phone) ReInvite(ctx context.Context, body []byte) (int, []byte, error) 
 	return reInvite(ctx, sess.Do, sess.WriteRequest, target.Address, body)
 }
 
+// ReInviteUDP sends a re-INVITE in the call's dialog over UDP to server, whatever the
+// transport of the call (sipgo's dialogs keep theirs), and returns the final status and
+// body (a 2xx is not acknowledged).
+func (p *Phone) ReInviteUDP(ctx context.Context, server netip.AddrPort, body []byte) (int, []byte, error) {
+	p.mu.Lock()
+	sess := p.sess
+	p.mu.Unlock()
+	if sess == nil {
+		return 0, nil, fmt.Errorf("no call")
+	}
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "parley", Host: server.Addr().String(), Port: int(server.Port())})
+	req.AppendHeader(sip.HeaderClone(sess.InviteRequest.From()))
+	req.AppendHeader(sip.HeaderClone(sess.InviteResponse.To()))
+	req.AppendHeader(sip.HeaderClone(sess.InviteRequest.CallID()))
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: sess.InviteRequest.CSeq().SeqNo + 100, MethodName: sip.INVITE})
+	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "phone", Host: p.ep.Addr.Addr().String(), Port: int(p.ep.Addr.Port())}})
+	req.SetBody(body)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	res, err := p.ep.Client.Do(ctx, req)
+	if err != nil {
+		return 0, nil, err
+	}
+	return res.StatusCode, res.Body(), nil
+}
+
 // reInvite sends an INVITE through do (a dialog's Do) and ACKs a 2xx through write.
 func reInvite(ctx context.Context, do func(context.Context, *sip.Request) (*sip.Response, error),
 	write func(*sip.Request) error, target sip.Uri, body []byte) (int, []byte, error) {
