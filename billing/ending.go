@@ -48,6 +48,8 @@ var endings = map[string]Ending{
 	"trunk_unreachable":             EndedFault,       // trunk
 	"trunk_error":                   EndedFault,       // trunk
 	"bad_answer_sdp":                EndedFault,       // trunk
+	"trunk_auth_failed":             EndedFault,       // trunk: it refused parley's credentials
+	"trunk_no_srtp":                 EndedFault,       // trunk: it answered without the SRTP required
 	"no_input":                      EndedUnconnected, // inmate entered nothing
 	"inmate_hangup_before_connect":  EndedUnconnected, // inmate
 	"no_answer":                     EndedUnconnected, // called party

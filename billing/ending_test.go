@@ -23,6 +23,8 @@ func TestClassify(t *testing.T) {
 		{parley.CallDropped, "shutdown", EndedDropped},
 		{parley.CallDropped, "recording_failed", EndedFault},
 		{parley.CallDropped, "trunk_error", EndedFault},
+		{parley.CallDropped, "trunk_auth_failed", EndedFault},
+		{parley.CallDropped, "trunk_no_srtp", EndedFault},
 		{parley.CallDeclined, "trunk_486", EndedUnconnected},
 		{parley.CallDeclined, "no_answer", EndedUnconnected},
 		{parley.CallDropped, "inmate_hangup_before_connect", EndedUnconnected},

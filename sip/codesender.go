@@ -6,7 +6,6 @@ import (
 	"net/netip"
 
 	"github.com/emiago/sipgo"
-	"github.com/emiago/sipgo/sip"
 
 	"parley.dev/parley"
 	"parley.dev/parley/media/prompts"
@@ -49,31 +48,21 @@ func (s *Server) SendCode(ctx context.Context, n parley.Number, code string) err
 	l := newLeg("code", s.log, s.ports, conn, port)
 	defer l.close()
 	sdpID := uint64(random32())
-	offer, err := buildSDP(s.mediaIP, port, sdpID, mediaDesc{}, true)
+	srtpOffer, localKey := s.trunkOffer()
+	offer, err := buildSDP(s.mediaIP, port, sdpID, srtpOffer, true)
 	if err != nil {
 		return parley.WrapError(op, parley.KindInternal, err)
 	}
 	l.ourSDP(sdpID, offer)
-	uri := s.trunk
-	uri.User = string(n)
-	req := sip.NewRequest(sip.INVITE, uri)
-	req.SetBody(offer)
-	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "parley", Host: s.mediaIP.String()}}
-	from.Params.Add("tag", sip.GenerateTagN(16))
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: string(n), Host: uri.Host, Port: uri.Port}})
-	if tr, ok := uri.UriParams.Get("transport"); ok && tr != "" {
-		req.SetTransport(tr)
-	}
-	sess, err := s.outUA.WriteInvite(ctx, req)
+	req := s.trunkRequest(string(n), offer)
+	sess, err := s.trunkUA.WriteInvite(ctx, req)
 	if err != nil {
 		s.log.Warn("verification call: trunk INVITE failed", "error", err)
 		return parley.Errorf(op, parley.KindUnavailable, "the trunk is unreachable")
 	}
 	defer sess.Close()
 	actx, cancel := context.WithTimeout(ctx, s.cfg.AnswerTimeout)
-	err = sess.WaitAnswer(actx, sipgo.AnswerOptions{})
+	err = sess.WaitAnswer(actx, s.answerOptions(nil))
 	cancel()
 	if err != nil {
 		var resp *sipgo.ErrDialogResponse
@@ -107,7 +96,9 @@ func (s *Server) SendCode(ctx context.Context, n parley.Number, code string) err
 		also = ap.Addr().Unmap()
 	}
 	if err == nil {
-		err = l.start(ans, also)
+		if l.srtp, err = s.trunkAnswer(&ans, localKey); err == nil {
+			err = l.start(ans, also)
+		}
 	}
 	if err != nil {
 		hangup()

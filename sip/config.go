@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -29,8 +30,29 @@ type Config struct {
 	// are refused with 403 when there is no Phones.
 	Gateways map[netip.Addr]string
 	// Trunk is the SIP URI outbound calls are sent to, e.g. "sip:198.51.100.1:5060"
-	// (";transport=tcp" selects TCP).
+	// (";transport=tcp" selects TCP; "sips:" or ";transport=tls" selects TLS, which needs
+	// TLSAddr: the trunk's requests in the dialog come back there).
 	Trunk string
+	// TrunkUser and TrunkPassword answer the trunk's digest challenges (401/407) to
+	// INVITE and REGISTER. The password is a secret: never logged.
+	TrunkUser, TrunkPassword string
+	// TrunkRegister makes the server register with the trunk (REGISTER, refreshed before
+	// it expires, retried with back-off after a failure); TrunkExpires is the lifetime
+	// asked for (1 h when zero).
+	TrunkRegister bool
+	TrunkExpires  time.Duration
+	// TrunkTLS is the client TLS configuration towards a TLS trunk (nil: the system's
+	// roots; the trunk's certificate is always verified).
+	TrunkTLS *tls.Config
+	// TrunkSRTP says whether media towards a TLS trunk is SRTP (see SRTPMode); towards a
+	// trunk without TLS it is always plain RTP (SDES keys never go over plain signalling).
+	TrunkSRTP SRTPMode
+
+	// TLSAddr is where SIP over TLS is served (empty: no TLS), with TLS its server
+	// configuration (a certificate). Phones and gateways calling over TLS may offer SRTP
+	// (RTP/SAVP with a=crypto).
+	TLSAddr string
+	TLS     *tls.Config
 	// Lang is the language of the prompts (prompts.English when empty): the called
 	// party's, and the inmate's unless they choose another.
 	Lang prompts.Lang
@@ -118,6 +140,12 @@ func (c *Config) setDefaults() {
 	if c.WarnBefore <= 0 {
 		c.WarnBefore = time.Minute
 	}
+	if c.TrunkExpires <= 0 {
+		c.TrunkExpires = time.Hour
+	}
+	if c.TrunkSRTP == "" {
+		c.TrunkSRTP = SRTPRequired
+	}
 	if c.MaxExpires < c.MinExpires {
 		c.MaxExpires = max(time.Hour, c.MinExpires)
 	}
@@ -131,8 +159,19 @@ func (c *Config) validate() error {
 	if c.RTPPortMin <= 0 || c.RTPPortMax > 65535 || c.RTPPortMax < c.RTPPortMin+1 {
 		return parley.Errorf(op, parley.KindInvalid, "bad RTP port range %d-%d", c.RTPPortMin, c.RTPPortMax)
 	}
-	if !strings.HasPrefix(c.Trunk, "sip:") {
-		return parley.Errorf(op, parley.KindInvalid, "trunk must be a sip: URI")
+	if !strings.HasPrefix(c.Trunk, "sip:") && !strings.HasPrefix(c.Trunk, "sips:") {
+		return parley.Errorf(op, parley.KindInvalid, "trunk must be a sip: or sips: URI")
+	}
+	if c.TLSAddr != "" && (c.TLS == nil || len(c.TLS.Certificates) == 0 && c.TLS.GetCertificate == nil) {
+		return parley.Errorf(op, parley.KindInvalid, "TLS address without a certificate")
+	}
+	switch c.TrunkSRTP {
+	case "", SRTPRequired, SRTPOptional, SRTPOff:
+	default:
+		return parley.Errorf(op, parley.KindInvalid, "bad trunk SRTP mode")
+	}
+	if c.TrunkRegister && c.TrunkUser == "" {
+		return parley.Errorf(op, parley.KindInvalid, "trunk registration needs a trunk user")
 	}
 	return nil
 }

@@ -106,9 +106,19 @@
 // the other party's audio (dropped meanwhile), then the bridge resumes. The recording is
 // not interrupted and does not contain the warning.
 //
+// # TLS, SRTP and the trunk account
+//
+// Config.TLSAddr serves SIP over TLS; a "sips:" (or ";transport=tls") Config.Trunk is
+// reached over TLS with its certificate verified, parley's Contact naming the TLS listener.
+// Legs signalled over TLS may carry SRTP with SDES keys (srtp.go): encryption sits at the
+// leg's socket, so relay, DTMF and recording see plain RTP; keys never go over plain
+// signalling (an SRTP offer there gets 488). Config.TrunkUser and TrunkPassword answer the
+// trunk's digest challenges; Config.TrunkRegister keeps a registration (trunkreg.go).
+//
 // # Not implemented yet
 //
 // Calls toward registered phones; re-INVITEs sent by parley (e.g. to relay one party's
 // hold to the other, which now hears silence); codec changes by re-INVITE; early media
-// from the trunk.
+// from the trunk; SRTP key changes in a re-INVITE (the keys of the first offer and answer
+// stay); SRTCP (RTCP is not used).
 package sip

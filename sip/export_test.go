@@ -11,3 +11,10 @@ func SetPromptHook(s *Server, f func(callID, leg string, id prompts.ID)) { s.onP
 
 // AdvanceClock moves the server's clock (nonce, lockout and registration expiry) forward.
 func AdvanceClock(s *Server, d time.Duration) { s.clockSkew.Add(int64(d)) }
+
+// SetTrunkRetry sets the first back-off of the trunk registration until the test ends.
+func SetTrunkRetry(t interface{ Cleanup(func()) }, d time.Duration) {
+	old := regBackoffMin
+	regBackoffMin = d
+	t.Cleanup(func() { regBackoffMin = old })
+}

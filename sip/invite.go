@@ -131,6 +131,13 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(req, tx, sip.StatusNotAcceptableHere, "Not Acceptable Here")
 		return
 	}
+	secure := isTLS(req)
+	keys, err := s.inboundSRTP(&offer, secure)
+	if err != nil {
+		s.log.Info("INVITE with unusable SRTP refused", "error", err, "tls", secure)
+		respond(req, tx, sip.StatusNotAcceptableHere, "Not Acceptable Here")
+		return
+	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	c := &call{srv: s, ctx: ctx, cancel: cancel, src: src.Addr().Unmap()}
@@ -154,6 +161,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c.inLeg = newLeg("inmate", s.log, s.ports, conn, port)
+	c.inLeg.srtp = keys
 	c.watch(c.inLeg)
 	defer c.inLeg.close()
 	s.mu.Lock()
@@ -203,7 +211,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	// expires (about 32 s): if the call ends meanwhile (shutdown, a hang-up), end the
 	// transaction so the wait stops at the next retransmission.
 	stopAckWait := context.AfterFunc(c.ctx, func() { tx.Terminate() })
-	err = dlg.RespondSDP(answer)
+	if secure { // the phone's requests in the dialog come back over TLS
+		err = dlg.Respond(sip.StatusOK, "OK", answer, sip.NewHeader("Content-Type", "application/sdp"), s.tlsContact())
+	} else {
+		err = dlg.RespondSDP(answer)
+	}
 	stopAckWait()
 	if err != nil {
 		if dlg.LoadState() == sip.DialogStateEnded { // BYE before (or instead of) ACK

@@ -84,6 +84,11 @@ type leg struct {
 	sendBuf []byte
 	xbuf    []byte
 
+	// srtp, when set before start, encrypts what the leg sends and decrypts what it
+	// receives (srtp.go); srtpRejected counts received packets that failed to decrypt.
+	srtp         *srtpSession
+	srtpRejected atomic.Uint64
+
 	// received audio packets, for tests and diagnostics
 	audioIn atomic.Uint64
 
@@ -154,6 +159,9 @@ func (l *leg) close() {
 		_ = l.conn.Close()
 		l.wg.Wait()
 		l.pool.release(l.port)
+		if n := l.srtpRejected.Load(); n > 0 {
+			l.log.Info("SRTP packets refused (not authentic, replayed or not SRTP)", "count", n)
+		}
 	})
 }
 
@@ -327,8 +335,15 @@ func (l *leg) writeLocked(h *rtp.Header, payload []byte, now time.Time) {
 	if l.noSend.Load() {
 		return
 	}
+	pkt := l.sendBuf[:n]
+	if l.srtp != nil {
+		var err error
+		if pkt, err = l.srtp.encrypt(pkt); err != nil {
+			return
+		}
+	}
 	dst, _ := l.latch.Load().Remote()
-	_, _ = l.conn.WriteToUDPAddrPort(l.sendBuf[:n], dst)
+	_, _ = l.conn.WriteToUDPAddrPort(pkt, dst)
 }
 
 // readLoop receives RTP: DTMF to the digit channel, audio to the bridge.
@@ -353,6 +368,12 @@ func (l *leg) readLoop() {
 			}
 		}
 		pkt := buf[:n]
+		if l.srtp != nil { // authenticated before it can latch
+			if pkt, err = l.srtp.decrypt(pkt); err != nil {
+				l.srtpRejected.Add(1)
+				continue
+			}
+		}
 		if !l.latch.Load().Accept(src, pkt) {
 			continue
 		}

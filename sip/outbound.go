@@ -27,26 +27,15 @@ func (c *call) dial(dec Decision) {
 	c.watch(c.outLeg)
 	defer c.outLeg.close()
 	sdpID := uint64(random32())
-	offer, err := buildSDP(s.mediaIP, port, sdpID, mediaDesc{}, true)
+	srtpOffer, localKey := s.trunkOffer()
+	offer, err := buildSDP(s.mediaIP, port, sdpID, srtpOffer, true)
 	c.outLeg.ourSDP(sdpID, offer)
 	if err != nil {
 		c.refuse(parley.CallDropped, "internal_error", prompts.Goodbye)
 		return
 	}
-	uri := s.trunk
-	uri.User = string(dec.Number)
-	req := sip.NewRequest(sip.INVITE, uri)
-	req.SetBody(offer)
-	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "parley", Host: s.mediaIP.String()}}
-	from.Params.Add("tag", sip.GenerateTagN(16))
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: string(dec.Number), Host: uri.Host, Port: uri.Port}})
-	if tr, ok := uri.UriParams.Get("transport"); ok && tr != "" {
-		req.SetTransport(tr)
-	}
-
-	sess, err := s.outUA.WriteInvite(c.ctx, req)
+	req := s.trunkRequest(string(dec.Number), offer)
+	sess, err := s.trunkUA.WriteInvite(c.ctx, req)
 	if err != nil {
 		c.log.Warn("trunk INVITE failed", "error", err)
 		c.refuse(parley.CallDropped, "trunk_unreachable", prompts.Goodbye)
@@ -55,12 +44,12 @@ func (c *call) dial(dec Decision) {
 	defer sess.Close()
 	ctx, cancel := context.WithTimeout(c.ctx, s.cfg.AnswerTimeout)
 	var stopRing func()
-	err = sess.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
+	err = sess.WaitAnswer(ctx, s.answerOptions(func(r *sip.Response) error {
 		if (r.StatusCode == sip.StatusRinging || r.StatusCode == sip.StatusSessionInProgress) && stopRing == nil {
 			stopRing = ringback(c.inLeg)
 		}
 		return nil
-	}})
+	}))
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	cancel()
 	if stopRing != nil {
@@ -75,6 +64,9 @@ func (c *call) dial(dec Decision) {
 			c.ended(parley.CallDropped, reasonAbandoned)
 		case timedOut:
 			c.refuse(parley.CallDeclined, reasonNoAnswer, prompts.CallRefused)
+		case errors.As(err, &resp) && isAuthFailure(resp.Res.StatusCode):
+			c.log.Warn("trunk refused parley's credentials", "status", resp.Res.StatusCode, "credentials", s.cfg.TrunkPassword != "")
+			c.refuse(parley.CallDropped, "trunk_auth_failed", prompts.Goodbye)
 		case errors.As(err, &resp):
 			c.refuse(parley.CallDeclined, "trunk_"+strconv.Itoa(resp.Res.StatusCode), prompts.CallRefused)
 		default:
@@ -105,6 +97,12 @@ func (c *call) dial(dec Decision) {
 		also = ap.Addr().Unmap()
 	}
 	if err == nil {
+		if c.outLeg.srtp, err = s.trunkAnswer(&ans, localKey); err != nil {
+			c.log.Warn("trunk answer without the SRTP required", "error", err)
+			c.byeCalled()
+			c.refuse(parley.CallDropped, "trunk_no_srtp", prompts.Goodbye)
+			return
+		}
 		err = c.outLeg.start(ans, also)
 	}
 	if err != nil {

@@ -64,7 +64,7 @@ func (l *leg) reinvite(ip netip.Addr, body []byte, also netip.Addr) (answer []by
 		l.log.Info("peer media moved")
 	}
 	a := mediaDesc{audioPT: l.desc.audioPT, dtmfPT: l.desc.dtmfPT, hasDTMF: next.hasDTMF,
-		ptime: l.desc.ptime, dir: next.dir}
+		ptime: l.desc.ptime, dir: next.dir, savp: l.desc.savp, ourCrypto: l.desc.ourCrypto}
 	if next.nullAddr {
 		a.dir = dirInactive
 	}
@@ -116,6 +116,11 @@ func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(req, tx, sip.StatusInternalServerError, "Server Internal Error")
 		return
 	}
+	if l.srtp != nil && !isTLS(req) { // the answer would carry the leg's key in clear
+		l.log.Warn("re-INVITE of an SRTP leg over plain signalling refused")
+		respond(req, tx, sip.StatusNotAcceptableHere, "Not Acceptable Here")
+		return
+	}
 	var also netip.Addr
 	if ap, err := netip.ParseAddrPort(req.Source()); err == nil {
 		also = ap.Addr().Unmap()
@@ -135,7 +140,11 @@ func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", answer)
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	res.AppendHeader(sip.HeaderClone(&s.contact))
+	if isTLS(req) {
+		res.AppendHeader(s.tlsContact())
+	} else {
+		res.AppendHeader(sip.HeaderClone(&s.contact))
+	}
 	_ = tx.Respond(res)
 	l.log.Info("re-INVITE answered", "direction", mirror(l.curDir()))
 }

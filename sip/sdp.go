@@ -31,6 +31,13 @@ type mediaDesc struct {
 	dir string
 	// nullAddr: the connection address was 0.0.0.0 (RFC 2543 hold); addr is then invalid.
 	nullAddr bool
+	// savp: the stream is RTP/SAVP (SRTP); crypto is the peer's first supported a=crypto
+	// key, when hasCrypto (see srtp.go).
+	savp      bool
+	crypto    sdesKey
+	hasCrypto bool
+	// ourCrypto is the a=crypto value parley puts in its own SDP (buildSDP); empty: none.
+	ourCrypto string
 }
 
 // Direction attributes (RFC 3264 §5.1).
@@ -99,8 +106,14 @@ func parseSDPHold(body []byte) (mediaDesc, error) {
 		if md.MediaName.Media != "audio" || md.MediaName.Port.Value == 0 {
 			continue
 		}
-		if strings.Join(md.MediaName.Protos, "/") != "RTP/AVP" {
+		proto := strings.Join(md.MediaName.Protos, "/")
+		if proto != "RTP/AVP" && proto != "RTP/SAVP" {
 			continue
+		}
+		m.savp = proto == "RTP/SAVP"
+		m.crypto, m.hasCrypto = firstCrypto(md.Attributes)
+		if m.savp && !m.hasCrypto {
+			continue // SRTP without a key parley can use
 		}
 		ci := md.ConnectionInformation
 		if ci == nil {
@@ -161,7 +174,19 @@ func parseSDPHold(body []byte) (mediaDesc, error) {
 		}
 		return m, nil
 	}
-	return m, parley.Errorf(op, parley.KindInvalid, "no usable audio stream")
+	return mediaDesc{}, parley.Errorf(op, parley.KindInvalid, "no usable audio stream")
+}
+
+// firstCrypto returns the first a=crypto key of a supported suite.
+func firstCrypto(attrs []sdp.Attribute) (sdesKey, bool) {
+	for _, a := range attrs {
+		if a.Key == "crypto" {
+			if k, ok := parseCrypto(a.Value); ok {
+				return k, true
+			}
+		}
+	}
+	return sdesKey{}, false
 }
 
 // buildSDP returns an SDP body for our side of a leg: an answer listing the one chosen
@@ -184,6 +209,9 @@ func buildSDPVersion(ip netip.Addr, port int, sessionID, version uint64, m media
 			Port:   sdp.RangedPort{Value: port},
 			Protos: []string{"RTP", "AVP"},
 		},
+	}
+	if m.savp {
+		md.MediaName.Protos = []string{"RTP", "SAVP"}
 	}
 	if offer {
 		md.WithCodec(ptPCMU, "PCMU", 8000, 0, "")
@@ -209,6 +237,9 @@ func buildSDPVersion(ip netip.Addr, port int, sessionID, version uint64, m media
 		dir = mirror(m.dir)
 	}
 	md.WithPropertyAttribute(dir)
+	if m.ourCrypto != "" {
+		md.WithValueAttribute("crypto", m.ourCrypto)
+	}
 	s := sdp.SessionDescription{
 		Origin: sdp.Origin{
 			Username: "parley", SessionID: sessionID, SessionVersion: version,

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -32,6 +33,10 @@ type Server struct {
 	client    *sipgo.Client
 	inDialogs *sipgo.DialogServerCache
 	outUA     *sipgo.DialogUA
+	trunkUA   *sipgo.DialogUA // outUA, or the TLS client's towards a TLS trunk
+	trunkTLS  bool
+	tlsLn     net.Listener
+	trunkReg  trunkRegState
 	contact   sip.ContactHeader
 	udpConn   net.PacketConn
 	tcpLn     net.Listener
@@ -78,8 +83,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err := sip.ParseUri(cfg.Trunk, &trunk); err != nil || trunk.Host == "" {
 		return nil, parley.Errorf(op, parley.KindInvalid, "bad trunk URI")
 	}
+	if trunkIsTLS(trunk) && cfg.TLSAddr == "" {
+		return nil, parley.Errorf(op, parley.KindInvalid, "a TLS trunk needs a TLS address")
+	}
 	s := &Server{
-		cfg: cfg, deps: deps, log: deps.Logger, trunk: trunk,
+		cfg: cfg, deps: deps, log: deps.Logger, trunk: trunk, trunkTLS: trunkIsTLS(trunk),
 		prompts:   &promptCache{src: deps.Prompts},
 		calls:     map[*call]struct{}{},
 		outCalls:  map[string]*call{},
@@ -100,9 +108,22 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return parley.WrapError(op, parley.KindUnavailable, err)
 	}
+	var tlsLn net.Listener
+	if s.cfg.TLSAddr != "" {
+		if tlsLn, err = tls.Listen("tcp", s.cfg.TLSAddr, s.cfg.TLS); err != nil {
+			udp.Close()
+			if tcpLn != nil {
+				tcpLn.Close()
+			}
+			return parley.WrapError(op, parley.KindUnavailable, err)
+		}
+	}
 	closeTCP := func() {
 		if tcpLn != nil {
 			tcpLn.Close()
+		}
+		if tlsLn != nil {
+			tlsLn.Close()
 		}
 	}
 	local := udp.LocalAddr().(*net.UDPAddr).AddrPort()
@@ -120,6 +141,7 @@ func (s *Server) Start(ctx context.Context) error {
 	sipLog := slog.New(redactHandler{s.log.Handler()}).With("component", "sipgo")
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent("parley"),
+		sipgo.WithUserAgenTLSConfig(s.cfg.TrunkTLS), // nil: the system's roots
 		sipgo.WithUserAgentHostname(s.mediaIP.String()),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog),
@@ -150,6 +172,21 @@ func (s *Server) Start(ctx context.Context) error {
 	s.ua, s.srv, s.client, s.udpConn, s.contact = ua, srv, client, udp, contact
 	s.inDialogs = sipgo.NewDialogServerCache(client, contact)
 	s.outUA = &sipgo.DialogUA{Client: client, ContactHDR: contact}
+	s.tlsLn = tlsLn
+	s.trunkUA = s.outUA
+	if s.trunkTLS {
+		// From an ephemeral port (the UDP one may be a TCP listener's too), with the TLS
+		// listener as Via and Contact: the trunk's requests come back over TLS.
+		tlsHost := netip.AddrPortFrom(s.mediaIP, s.TLSAddr().Port()).String()
+		tc, err := sipgo.NewClient(ua, sipgo.WithClientLogger(sipLog), sipgo.WithClientAddr(tlsHost))
+		if err != nil {
+			udp.Close()
+			closeTCP()
+			ua.Close()
+			return parley.WrapError(op, parley.KindInternal, err)
+		}
+		s.trunkUA = &sipgo.DialogUA{Client: tc, ContactHDR: *s.tlsContact()}
+	}
 
 	srv.OnInvite(s.onInvite)
 	srv.OnAck(s.onAck)
@@ -169,6 +206,13 @@ func (s *Server) Start(ctx context.Context) error {
 			_ = srv.ServeTCP(ln)
 		}()
 	}
+	if tlsLn != nil {
+		s.serveWG.Add(1)
+		go func() {
+			defer s.serveWG.Done()
+			_ = srv.ServeTLS(tlsLn)
+		}()
+	}
 	s.serveWG.Add(1)
 	go func() {
 		defer s.serveWG.Done()
@@ -182,7 +226,10 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	s.log.InfoContext(ctx, "sip listening", "udp", local.String(), "tcp", s.TCPAddr().String())
+	s.log.InfoContext(ctx, "sip listening", "udp", local.String(), "tcp", s.TCPAddr().String(), "tls", s.TLSAddr().String())
+	if s.cfg.TrunkRegister {
+		s.startTrunkRegistration()
+	}
 	return nil
 }
 
@@ -202,6 +249,14 @@ func (s *Server) TCPAddr() netip.AddrPort {
 	return s.tcpLn.Addr().(*net.TCPAddr).AddrPort()
 }
 
+// TLSAddr returns the bound SIP TLS address, or the zero value without TLS.
+func (s *Server) TLSAddr() netip.AddrPort {
+	if s.tlsLn == nil {
+		return netip.AddrPort{}
+	}
+	return s.tlsLn.Addr().(*net.TCPAddr).AddrPort()
+}
+
 // ActiveCalls returns the number of calls in progress.
 func (s *Server) ActiveCalls() int {
 	s.mu.Lock()
@@ -214,6 +269,7 @@ func (s *Server) ActiveCalls() int {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
+	s.stopTrunkRegistration()
 	for c := range s.calls {
 		c.hangup("shutdown")
 	}
@@ -237,6 +293,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.tcpLn != nil {
 		_ = s.tcpLn.Close()
+	}
+	if s.tlsLn != nil {
+		_ = s.tlsLn.Close()
 	}
 	s.serveWG.Wait()
 	return err

@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	register("serve", "serve [--data DIR] [--keys DIR] [--db postgres://…] [--http ADDR] [--retention-every DURATION] [--sip ADDR --trunk URI [--rtp-ports LO-HI] [--media-ip IP] [--lang choice|en|es] [--rtp-timeout 30s]] [--demo]", runServe)
+	register("serve", "serve [--data DIR] [--keys DIR] [--db postgres://…] [--http ADDR] [--retention-every DURATION] [--sip ADDR --trunk URI [--rtp-ports LO-HI] [--media-ip IP] [--lang choice|en|es] [--rtp-timeout 30s] [--sip-tls ADDR --tls-cert FILE --tls-key FILE] [--trunk-ca FILE] [--trunk-user USER [--trunk-password-file FILE] [--trunk-register]] [--trunk-srtp required|optional|off]] [--demo]", runServe)
 }
 
 // runServe runs parley: the HTTP health endpoint, the background jobs (recovery of
@@ -38,6 +38,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	demo := fs.Bool("demo", false, "seed a demo facility, inmate, numbers and phone (once) and print how to call; without --trunk a built-in called party answers")
 	rtpTimeout := fs.Duration("rtp-timeout", 30*time.Second, "end a call when one of its answered legs sends no RTP for this long (its reason says which side)")
 	lang := fs.String("lang", "choice", "prompt language: choice (the inmate presses 1 for English, 2 for Spanish), en or es (no choice)")
+	trunkOpts := addTrunkFlags(fs, m.Getenv)
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -78,9 +79,12 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 			return usageError("--rtp-timeout must be at least 1s")
 		}
 		cfg.MediaTimeout = *rtpTimeout
+		if err := trunkOpts.apply(&cfg); err != nil {
+			return err
+		}
 		sipCfg = &cfg
-	} else if *trunk != "" || *mediaIP != "" {
-		return usageError("--trunk and --media-ip need --sip")
+	} else if *trunk != "" || *mediaIP != "" || trunkOpts.used() {
+		return usageError("--trunk, --media-ip and the TLS and trunk account flags need --sip")
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
 		log := e.logger
@@ -218,8 +222,8 @@ func sipConfig(addr, trunk, ports, mediaIP string) (sip.Config, error) {
 	if trunk == "" {
 		return cfg, usageError("--trunk is required with --sip")
 	}
-	if !strings.HasPrefix(trunk, "sip:") {
-		return cfg, usageError("--trunk must be a sip: URI")
+	if !strings.HasPrefix(trunk, "sip:") && !strings.HasPrefix(trunk, "sips:") {
+		return cfg, usageError("--trunk must be a sip: or sips: URI")
 	}
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		return cfg, usageError("--sip must be HOST:PORT")

@@ -36,6 +36,9 @@ type Media struct {
 	dtmfRecv  dtmf.Receiver
 	startedTx bool
 	paused    bool // send nothing (a silent peer that keeps its dialog)
+	srtp      *mediaSRTP
+	// srtpFailures counts received packets that failed SRTP authentication.
+	srtpFailures int
 
 	done chan struct{}
 	wg   sync.WaitGroup
@@ -229,6 +232,12 @@ func (m *Media) sendLoop() {
 		}
 		h.Timestamp += media.Frame20
 		paused := m.paused
+		if pkt != nil && m.srtp != nil {
+			var err error
+			if pkt, err = m.srtp.tx.EncryptRTP(nil, pkt, nil); err != nil {
+				pkt = nil
+			}
+		}
 		m.mu.Unlock()
 		if pkt != nil && !paused {
 			_, _ = m.conn.WriteToUDPAddrPort(pkt, remote)
@@ -249,11 +258,21 @@ func (m *Media) readLoop() {
 			}
 			continue
 		}
-		hn, err := h.Unmarshal(buf[:n])
+		pkt := buf[:n]
+		m.mu.Lock()
+		if m.srtp != nil {
+			if pkt, err = m.srtp.rx.DecryptRTP(nil, pkt, nil); err != nil {
+				m.srtpFailures++
+				m.mu.Unlock()
+				continue
+			}
+		}
+		m.mu.Unlock()
+		hn, err := h.Unmarshal(pkt)
 		if err != nil {
 			continue
 		}
-		payload := buf[hn:n]
+		payload := pkt[hn:]
 		m.mu.Lock()
 		switch h.PayloadType {
 		case 0, 8:

@@ -2,6 +2,7 @@ package siptest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,6 +31,11 @@ type Endpoint struct {
 // NewEndpoint listens on a free UDP port of ip; name is its User-Agent. Register handlers
 // on Server, then call Serve.
 func NewEndpoint(ip netip.Addr, name string) (*Endpoint, error) {
+	return newEndpoint(ip, name, nil)
+}
+
+// newEndpoint is NewEndpoint dialling TLS with the client configuration.
+func newEndpoint(ip netip.Addr, name string, tlsConf *tls.Config) (*Endpoint, error) {
 	conn, err := net.ListenPacket("udp", netip.AddrPortFrom(ip, 0).String())
 	if err != nil {
 		return nil, err
@@ -37,6 +43,7 @@ func NewEndpoint(ip netip.Addr, name string) (*Endpoint, error) {
 	addr := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	quiet := slog.New(slog.DiscardHandler)
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(name), sipgo.WithUserAgentHostname(ip.String()),
+		sipgo.WithUserAgenTLSConfig(tlsConf),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(quiet),
 			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {})))
@@ -135,8 +142,13 @@ type Phone struct {
 	// Username and Password, when set, answer digest challenges to INVITE (401 or 407).
 	Username, Password string
 	// Transport is "tcp" to send the INVITE over TCP (UDP when empty); server is then the
-	// server's TCP address.
+	// server's TCP address. "tls" needs a phone from NewPhoneTLS.
 	Transport string
+	// SRTPKey, when set, makes Call offer SRTP (RTP/SAVP, a=crypto) with this 30-byte key
+	// and use the answer's key for what it receives.
+	SRTPKey []byte
+	// Answer is the body of the last 200 to Call.
+	Answer []byte
 
 	mu   sync.Mutex
 	sess *sipgo.DialogClientSession
@@ -144,7 +156,12 @@ type Phone struct {
 
 // NewPhone binds a phone on ip (the gateway address the server trusts, or another).
 func NewPhone(ip netip.Addr) (*Phone, error) {
-	ep, err := NewEndpoint(ip, "phone")
+	return NewPhoneTLS(ip, nil)
+}
+
+// NewPhoneTLS is NewPhone with the TLS client configuration for Transport "tls".
+func NewPhoneTLS(ip netip.Addr, client *tls.Config) (*Phone, error) {
+	ep, err := newEndpoint(ip, "phone", client)
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +194,9 @@ func (p *Phone) Call(ctx context.Context, server netip.AddrPort, device string, 
 			formats = "8 0 101"
 		}
 		body = OfferSDP(p.Media.Addr(), formats, 20)
+		if p.SRTPKey != nil {
+			body = WithSRTP(body, p.SRTPKey)
+		}
 	}
 	uri := sip.Uri{Scheme: "sip", User: "parley", Host: server.Addr().String(), Port: int(server.Port())}
 	if p.Transport != "" {
@@ -205,9 +225,19 @@ func (p *Phone) Call(ctx context.Context, server netip.AddrPort, device string, 
 	p.mu.Lock()
 	p.sess = sess
 	p.mu.Unlock()
-	remote, law, err := ParseAnswer(sess.InviteResponse.Body())
+	p.Answer = sess.InviteResponse.Body()
+	remote, law, err := ParseAnswer(p.Answer)
 	if err != nil {
 		return 0, err
+	}
+	if p.SRTPKey != nil {
+		_, theirs, err := ParseCrypto(p.Answer)
+		if err != nil {
+			return 0, err
+		}
+		if err := p.Media.UseSRTP(p.SRTPKey, theirs); err != nil {
+			return 0, err
+		}
 	}
 	p.Media.Start(remote, law, 101)
 	return 200, nil
@@ -238,6 +268,31 @@ func (p *Phone) ReInvite(ctx context.Context, body []byte) (int, []byte, error) 
 		return 0, nil, fmt.Errorf("no Contact in the answer")
 	}
 	return reInvite(ctx, sess.Do, sess.WriteRequest, target.Address, body)
+}
+
+// ReInviteUDP sends a re-INVITE in the call's dialog over UDP to server, whatever the
+// transport of the call (sipgo's dialogs keep theirs), and returns the final status and
+// body (a 2xx is not acknowledged).
+func (p *Phone) ReInviteUDP(ctx context.Context, server netip.AddrPort, body []byte) (int, []byte, error) {
+	p.mu.Lock()
+	sess := p.sess
+	p.mu.Unlock()
+	if sess == nil {
+		return 0, nil, fmt.Errorf("no call")
+	}
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "parley", Host: server.Addr().String(), Port: int(server.Port())})
+	req.AppendHeader(sip.HeaderClone(sess.InviteRequest.From()))
+	req.AppendHeader(sip.HeaderClone(sess.InviteResponse.To()))
+	req.AppendHeader(sip.HeaderClone(sess.InviteRequest.CallID()))
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: sess.InviteRequest.CSeq().SeqNo + 100, MethodName: sip.INVITE})
+	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "phone", Host: p.ep.Addr.Addr().String(), Port: int(p.ep.Addr.Port())}})
+	req.SetBody(body)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	res, err := p.ep.Client.Do(ctx, req)
+	if err != nil {
+		return 0, nil, err
+	}
+	return res.StatusCode, res.Body(), nil
 }
 
 // reInvite sends an INVITE through do (a dialog's Do) and ACKs a 2xx through write.
