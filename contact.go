@@ -102,7 +102,7 @@ type ContactService interface {
 	CreateInmateWithPIN(ctx context.Context, in *Inmate, pin string) error
 	// SetInmatePIN replaces an inmate's PIN hash and its lookup index (a keyed blind index
 	// of facility and PIN; PINs are unique within a facility). KindNotFound if the inmate
-	// does not exist, KindConflict if another inmate of the facility has that PIN.
+	// does not exist, KindConflict with the message PINUnavailable (and nothing else) if another inmate of the facility has that PIN.
 	SetInmatePIN(ctx context.Context, facilityID, inmateID, pinHash, pin string) error
 	// FindInmateByPIN returns the inmate whose PIN index matches, or KindNotFound. The
 	// caller still verifies the PIN against the inmate's hash.
