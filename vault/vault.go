@@ -27,6 +27,11 @@ type Config struct {
 	// Journals keeps the re-wrap journals that Heal uses after a database restore.
 	// Optional: by default PeriodKeys, if it implements Journals (*keydir.Dir does).
 	Journals Journals
+	// KeysBound says the caller has proven that PeriodKeys belong to Store (cmd/parley
+	// binds the key directory to the database by an id and refuses a mismatch). Heal then
+	// takes a key directory without any period key for the end of every period, not for
+	// the wrong directory, and marks the restored recordings destroyed.
+	KeysBound bool
 }
 
 // Vault stores recordings encrypted and destroys them by crypto-shredding. It is safe for
@@ -41,6 +46,7 @@ type Vault struct {
 	now       func() time.Time
 	chunkSize int
 	journals  Journals // nil: survivors of a shred cannot be healed after a restore
+	keysBound bool     // PeriodKeys are known to belong to store (see Config.KeysBound)
 
 	mu      sync.Mutex
 	periods map[string]*sync.RWMutex // period -> lock: Record reads, Destroy writes
@@ -73,7 +79,7 @@ func New(cfg Config) (*Vault, error) {
 	}
 	v := &Vault{store: cfg.Store, blobs: cfg.Blobs, keys: cfg.PeriodKeys, gate: cfg.Gate,
 		auditor: cfg.Auditor, logger: cfg.Logger, now: cfg.Now, chunkSize: cfg.ChunkSize,
-		periods: map[string]*sync.RWMutex{}, live: map[string]*Recorder{}}
+		keysBound: cfg.KeysBound, periods: map[string]*sync.RWMutex{}, live: map[string]*Recorder{}}
 	if v.journals = cfg.Journals; v.journals == nil {
 		v.journals, _ = cfg.PeriodKeys.(Journals)
 	}

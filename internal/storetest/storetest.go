@@ -69,6 +69,7 @@ func Run(t *testing.T, open Opener) {
 		{"PublicAccounts", testPublicAccounts},
 		{"PublicNumbers", testPublicNumbers},
 		{"DeletePublicNumber", testDeletePublicNumber},
+		{"Binding", testBinding},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
