@@ -66,6 +66,19 @@ const (
 	ReasonRetention  = "retention"
 	ReasonPrivileged = "privileged_number"
 	ReasonOperator   = "operator"
+	// ReasonOrphaned: an imported recording that no call names (its importer died
+	// before naming it); ReapOrphans destroys it, and the import's re-run stores it anew.
+	ReasonOrphaned = "orphaned_import"
+)
+
+// Writers' heartbeats (see Recover).
+const (
+	// Heartbeat is how often a recorder that is being written touches its recording.
+	Heartbeat = 30 * time.Second
+	// ImportGrace is how long an imported recording's writer may go without a heartbeat
+	// before Recover and ReapOrphans take it for dead. An import runs as a process of its
+	// own, beside serve: serve's start-up says nothing about it.
+	ImportGrace = 4 * Heartbeat
 )
 
 // maxAttempts bounds retries after a KindConflict from the store (a concurrent shred).

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -50,9 +51,11 @@ func TestChildProcess(t *testing.T) {
 // child is a parley process started by startChild.
 type child struct {
 	cmd    *exec.Cmd
+	stdin  io.WriteCloser
 	stderr *syncBuffer
 	lines  chan string // stdout, line by line
 	done   chan struct{}
+	code   int // exit status, once done is closed
 }
 
 // startChild runs `parley args… --data … --keys …` over c's directories in a new process
@@ -75,6 +78,9 @@ func startChild(t *testing.T, c *cli, args ...string) *child {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if ch.stdin, err = cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +91,7 @@ func startChild(t *testing.T, c *cli, args ...string) *child {
 		}
 		close(ch.lines)
 		cmd.Wait()
+		ch.code = cmd.ProcessState.ExitCode()
 		close(ch.done)
 	}()
 	t.Cleanup(func() { ch.kill(t) })

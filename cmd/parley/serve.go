@@ -106,6 +106,12 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 				log.Info("ended calls interrupted by a restart", "count", n)
 			}
 		}
+		// Imported recordings an import killed mid-way left behind, named by no call.
+		if n, err := e.vault.ReapOrphans(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			log.Info("destroyed recordings an interrupted import left behind", "count", n)
+		}
 		if n, err := e.vault.SweepKeys(ctx); err != nil {
 			return err
 		} else if n > 0 {

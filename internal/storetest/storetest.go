@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 		{"FindRecordingsByNumber", testFindRecordingsByNumber},
 		{"FindExpiredRecordings", testFindExpired},
 		{"FindStaleWriting", testFindStaleWriting},
+		{"FindOrphanRecordings", testFindOrphanRecordings},
 		{"Audit", testAudit},
 		{"AuditConcurrent", testAuditConcurrent},
 		{"ConcurrentWriters", testConcurrentWriters},
