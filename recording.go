@@ -78,6 +78,9 @@ type PeriodShred struct {
 	At        time.Time
 }
 
+// OrphanWindow bounds how far back FindOrphanRecordings looks for complete orphans.
+const OrphanWindow = 7 * 24 * time.Hour
+
 // RecordingService stores recording metadata and key periods.
 type RecordingService interface {
 	// CreateRecording stores a new recording in status writing. It fails with KindConflict
@@ -109,10 +112,11 @@ type RecordingService interface {
 	// TouchRecording sets TouchedAt of a recording in status writing (the writer's
 	// heartbeat). KindNotFound if there is no such recording still writing.
 	TouchRecording(ctx context.Context, id string, at time.Time) error
-	// FindOrphanRecordings returns the imported recordings, not destroyed, that no call
-	// record names: truncated ones (their writer died), and complete ones completed before
-	// the given time (an importer that died between finishing the recording and naming it
-	// on its call; a live one names it at once).
+	// FindOrphanRecordings returns the imported recordings, not destroyed, that their call
+	// record does not name: truncated ones (their writer died), and complete ones
+	// completed before the given time and less than OrphanWindow before it (an importer
+	// that died between finishing the recording and naming it on its call; a live one names
+	// it at once; the window keeps the search off the whole archive).
 	FindOrphanRecordings(ctx context.Context, before time.Time) ([]*Recording, error)
 	// ShredPeriod applies s atomically: the period moves to s.ToGen, survivors get their
 	// new wrapped keys, destroyed recordings lose theirs (status destroyed, reason, time)

@@ -227,10 +227,13 @@ func (db *DB) TouchRecording(ctx context.Context, id string, at time.Time) error
 // FindOrphanRecordings returns imported recordings no call names; see
 // parley.RecordingService.
 func (db *DB) FindOrphanRecordings(ctx context.Context, before time.Time) ([]*parley.Recording, error) {
+	// The importer names a recording on its own call (r.call_id) right after finishing
+	// it, so that call is the only one to look at.
 	return db.queryRecordings(ctx, "sqldb.FindOrphanRecordings", `SELECT `+recCols+` FROM recordings r
-		WHERE r.class = ? AND (r.status = ? OR (r.status = ? AND r.completed_at < ?))
-		AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.recording_id = r.id) ORDER BY r.created_at, r.id`,
-		string(parley.ClassImported), string(parley.RecordingTruncated), string(parley.RecordingComplete), before.UnixMicro())
+		WHERE r.class = ? AND (r.status = ? OR (r.status = ? AND r.completed_at < ? AND r.completed_at >= ?))
+		AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.id = r.call_id AND c.recording_id = r.id) ORDER BY r.created_at, r.id`,
+		string(parley.ClassImported), string(parley.RecordingTruncated), string(parley.RecordingComplete),
+		before.UnixMicro(), before.Add(-parley.OrphanWindow).UnixMicro())
 }
 
 func (db *DB) queryRecordings(ctx context.Context, op, query string, args ...any) ([]*parley.Recording, error) {

@@ -200,7 +200,8 @@ func (s *fakeStore) FindOrphanRecordings(ctx context.Context, before time.Time) 
 	var out []*parley.Recording
 	for _, r := range s.recs {
 		if r.Class == parley.ClassImported && (r.Status == parley.RecordingTruncated ||
-			r.Status == parley.RecordingComplete && r.CompletedAt.Before(before)) {
+			r.Status == parley.RecordingComplete && r.CompletedAt.Before(before) &&
+				!r.CompletedAt.Before(before.Add(-parley.OrphanWindow))) {
 			out = append(out, cloneRec(r))
 		}
 	}

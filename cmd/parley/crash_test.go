@@ -236,6 +236,9 @@ func TestServeKilledMidCall(t *testing.T) {
 		t.Errorf("the truncated recording holds %d/%d frames of the phone's/trunk's tone, want some of each",
 			toneFrames(left, sipToneIn), toneFrames(right, sipToneOut))
 	}
+	if heal := c.ok("vault", "heal"); !strings.HasPrefix(heal, "0 key period(s) healed") {
+		t.Fatalf("the vault needed healing: %q", heal)
+	}
 	c.ok("ledger", "verify")
 	c.ok("audit", "verify")
 	if n := c.sqlCount("recordings WHERE status = 'writing'"); n != 0 {

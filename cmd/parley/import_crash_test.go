@@ -79,6 +79,9 @@ func checkImported(t *testing.T, c *cli, f *importFixture) {
 			t.Fatalf("recording of the call differs from its file (%d bytes, %v)", len(got), err)
 		}
 	}
+	if heal := c.ok("vault", "heal"); !strings.HasPrefix(heal, "0 key period(s) healed") {
+		t.Fatalf("the vault needed healing: %q", heal)
+	}
 	c.ok("ledger", "verify")
 	c.ok("audit", "verify")
 }

@@ -336,7 +336,7 @@ func testFindOrphanRecordings(t *testing.T, s parley.Store) {
 	imported("named")
 	ok(t, "finish named", s.FinishRecording(ctx(t), "named", parley.RecordingComplete, 1, base))
 	c := call("f1", "B-1", "+15551110000", base)
-	c.Recording, c.RecordingID = parley.RecordingStored, "named"
+	c.ID, c.Recording, c.RecordingID = "c-named", parley.RecordingStored, "named"
 	mustCall(t, s, c)
 	imported("writing")
 	mustRecording(t, s, recording("sip", "c-sip", "f1", p, 1, base))
@@ -346,4 +346,6 @@ func testFindOrphanRecordings(t *testing.T, s parley.Store) {
 	equal(t, "orphans", recIDs(got), []string{"cut", "done-old"})
 	got, _ = s.FindOrphanRecordings(ctx(t), base.Add(2*time.Hour))
 	equal(t, "orphans later", recIDs(got), []string{"cut", "done-new", "done-old"})
+	got, _ = s.FindOrphanRecordings(ctx(t), base.Add(parley.OrphanWindow+30*time.Minute))
+	equal(t, "past the window", recIDs(got), []string{"cut", "done-new"})
 }
