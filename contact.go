@@ -97,12 +97,13 @@ type ContactService interface {
 	ListSelfBlocks(ctx context.Context, facilityID string) ([]*SelfBlock, error)
 
 	// CreateInmateWithPIN stores a new inmate (as CreateInmate) together with the lookup
-	// index of its PIN, in one transaction: KindConflict, and nothing stored, if another
-	// inmate of the facility has that PIN.
+	// index of its PIN, in one transaction: KindConflict (message PINUnavailable), and
+	// nothing stored, if another inmate of the facility has that PIN.
 	CreateInmateWithPIN(ctx context.Context, in *Inmate, pin string) error
 	// SetInmatePIN replaces an inmate's PIN hash and its lookup index (a keyed blind index
 	// of facility and PIN; PINs are unique within a facility). KindNotFound if the inmate
-	// does not exist, KindConflict if another inmate of the facility has that PIN.
+	// does not exist, KindConflict with the message PINUnavailable (and nothing else) if
+	// another inmate of the facility has that PIN.
 	SetInmatePIN(ctx context.Context, facilityID, inmateID, pinHash, pin string) error
 	// FindInmateByPIN returns the inmate whose PIN index matches, or KindNotFound. The
 	// caller still verifies the PIN against the inmate's hash.

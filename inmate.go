@@ -19,6 +19,11 @@ type Inmate struct {
 	CreatedAt   time.Time
 }
 
+// PINUnavailable is the one message for a PIN another inmate of the facility holds. It
+// says neither who holds it nor that anyone does (it reads like any other refused PIN),
+// so setting PINs is no oracle for naming the inmate behind one.
+const PINUnavailable = "that PIN is not available; choose another"
+
 // InmateService stores inmates.
 type InmateService interface {
 	// CreateInmate stores a new inmate. Returns KindNotFound if the facility does not exist

@@ -46,6 +46,10 @@ type Recording struct {
 	Status     RecordingStatus
 	Size       int64 // ciphertext bytes, once complete
 	CreatedAt  time.Time
+	// TouchedAt is when the writer last showed life (real time: set at creation, then by
+	// TouchRecording while it writes). An import's CreatedAt is the call's start, long
+	// past, so staleness is judged by TouchedAt (CreatedAt for rows from before it).
+	TouchedAt time.Time
 	// CompletedAt is set when the final chunk is written.
 	CompletedAt   time.Time
 	LegalHold     bool
@@ -74,6 +78,9 @@ type PeriodShred struct {
 	At        time.Time
 }
 
+// OrphanWindow bounds how far back FindOrphanRecordings looks for complete orphans.
+const OrphanWindow = 7 * 24 * time.Hour
+
 // RecordingService stores recording metadata and key periods.
 type RecordingService interface {
 	// CreateRecording stores a new recording in status writing. It fails with KindConflict
@@ -99,9 +106,18 @@ type RecordingService interface {
 	// FindExpiredRecordings returns up to limit recordings not destroyed and not on legal
 	// hold, of the facility and class, created before the given time.
 	FindExpiredRecordings(ctx context.Context, facilityID string, class RecordClass, before time.Time, limit int) ([]*Recording, error)
-	// FindStaleWriting returns recordings still in status writing that were created before
-	// the given time (their writer died).
+	// FindStaleWriting returns recordings still in status writing whose writer last showed
+	// life (TouchedAt, or CreatedAt if unset) before the given time (their writer died).
 	FindStaleWriting(ctx context.Context, before time.Time) ([]*Recording, error)
+	// TouchRecording sets TouchedAt of a recording in status writing (the writer's
+	// heartbeat). KindNotFound if there is no such recording still writing.
+	TouchRecording(ctx context.Context, id string, at time.Time) error
+	// FindOrphanRecordings returns the imported recordings, not destroyed, that their call
+	// record does not name: truncated ones (their writer died), and complete ones
+	// completed before the given time and less than OrphanWindow before it (an importer
+	// that died between finishing the recording and naming it on its call; a live one names
+	// it at once; the window keeps the search off the whole archive).
+	FindOrphanRecordings(ctx context.Context, before time.Time) ([]*Recording, error)
 	// ShredPeriod applies s atomically: the period moves to s.ToGen, survivors get their
 	// new wrapped keys, destroyed recordings lose theirs (status destroyed, reason, time)
 	// and their call records show RecordingDestroyed. KindConflict if the period's

@@ -53,3 +53,23 @@ func (c *Charger) ReleaseStale(ctx context.Context, now time.Time, maxAge time.D
 		}
 	}
 }
+
+// InterruptedCallStore ends the call records a crashed node left unfinished and releases
+// their holds in one store transaction (sqldb.DB does).
+type InterruptedCallStore interface {
+	DropStaleCallsReleasing(ctx context.Context, before time.Time, reason string,
+		keys func(callID string) (holdKey, releaseKey, memo string)) (int, error)
+}
+
+// EndInterrupted ends, with reason, the calls started before `before` that a crashed node
+// left unfinished, releasing each one's hold in full in the same store transaction: a
+// call the system dropped is charged nothing (Classify counts an unknown dropped reason
+// as a fault, and a fault is credited in full), and the family's money is back at once,
+// not at the next stale-hold run. The release carries the call's settle key, so a late
+// Settle of the same call is refused rather than charging twice. It returns how many
+// calls it ended.
+func EndInterrupted(ctx context.Context, store InterruptedCallStore, before time.Time, reason string) (int, error) {
+	return store.DropStaleCallsReleasing(ctx, before, reason, func(callID string) (string, string, string) {
+		return holdKey(callID), settleKey(callID), "call " + callID + ": ended by a restart, not charged"
+	})
+}

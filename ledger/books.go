@@ -207,7 +207,7 @@ func (b *Books) Settle(ctx context.Context, holdID string, actual Cents, key str
 // price; never personal data). A zero actual releases the hold under the same memo.
 func (b *Books) SettleMemo(ctx context.Context, holdID string, actual Cents, key, memo string) (Transaction, error) {
 	const op = "ledger.Books.Settle"
-	_, h, err := b.hold(ctx, op, holdID)
+	hold, h, err := b.hold(ctx, op, holdID)
 	if err != nil {
 		return Transaction{}, err
 	}
@@ -215,8 +215,11 @@ func (b *Books) SettleMemo(ctx context.Context, holdID string, actual Cents, key
 		return Transaction{}, parley.Errorf(op, parley.KindInvalid, "a call on hold %s may cost $0.00 to %s, not %s", holdID, h.Amount, actual)
 	}
 	if actual == 0 {
-		return b.post(ctx, op, Transaction{IdempotencyKey: key, Kind: Release, Memo: memo,
-			Closes: holdID, Entries: []Entry{{b.sys.Holds, -h.Amount}, {h.Account, h.Amount}}})
+		rel, err := ReleaseOf(hold, key, memo)
+		if err != nil {
+			return Transaction{}, parley.WrapError(op, parley.KindInvalid, err)
+		}
+		return b.post(ctx, op, rel)
 	}
 	entries := []Entry{{b.sys.Holds, -h.Amount}, {b.sys.Revenue, actual}}
 	if rest := h.Amount - actual; rest > 0 {

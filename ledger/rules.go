@@ -165,6 +165,19 @@ func HoldAmount(reserve Transaction) (paying, holds string, amount Cents, err er
 	return paying, holds, amount, nil
 }
 
+// ReleaseOf returns the transaction that releases the hold reserve in full (the whole
+// amount back to the paying account, nothing charged), under key and memo, for Append.
+// Books.Settle with a zero charge posts the same; a store ending calls a crashed node left
+// posts it in its own transaction. KindInvalid if reserve is not a hold.
+func ReleaseOf(reserve Transaction, key, memo string) (Transaction, error) {
+	paying, holds, amount, err := HoldAmount(reserve)
+	if err != nil {
+		return Transaction{}, err
+	}
+	return Transaction{IdempotencyKey: key, Kind: Release, Memo: memo, Closes: reserve.ID,
+		Entries: []Entry{{holds, -amount}, {paying, amount}}}, nil
+}
+
 // CheckClose checks that close (a charge or release naming reserve in Closes) empties the
 // hold exactly: the holds account gives back the whole amount; a release returns all of it
 // to the paying account; a settling charge returns the unspent part (if any) to the paying

@@ -33,8 +33,11 @@
 // duration), so the same file imported twice adds nothing. A runtime failure (database,
 // vault, audit log) stops the import with an error; re-running it is safe and resumes: rows
 // already stored count as AlreadyImported, and a call whose recording did not finish gets its
-// recording on the re-run. A recording cut off by a crash stays in the vault in state
-// writing, attached to its call, until the vault's stale-writer sweep handles it.
+// recording on the re-run. A recording cut off by a crash belongs to no call record (the
+// call names its recording only once it is complete): the next import, or serve's
+// start-up, takes its writer for dead once it has gone vault.ImportGrace without a
+// heartbeat, closes it as truncated and destroys it (vault.ReapOrphans, audited), and the
+// re-run stores the file again.
 package legacy
 
 import (
@@ -108,6 +111,10 @@ type Importer struct {
 	Logger   *slog.Logger
 	// DefaultRegion applies to numbers written without a country code, e.g. "US".
 	DefaultRegion string
+	// AfterWrite, if set, runs after a recording's audio is written and before it is
+	// closed. A test seam: cmd/parley sets it only under PARLEY_TEST_PAUSE_IMPORT, so a
+	// test can kill a real import at exactly that point.
+	AfterWrite func()
 }
 
 // Options tune ImportCalls.
@@ -306,6 +313,9 @@ func (im *Importer) storeRecording(ctx context.Context, root *os.Root, row callR
 	if err != nil {
 		im.abort(ctx, w)
 		return parley.WrapError("import.calls", parley.KindInternal, err)
+	}
+	if im.AfterWrite != nil {
+		im.AfterWrite()
 	}
 	if err := w.Close(); err != nil {
 		return err

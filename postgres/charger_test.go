@@ -25,3 +25,9 @@ func BenchmarkCharger(b *testing.B) {
 	db := openSchema(b, newSchema(b))
 	billingtest.BenchCharger(b, db, db.Ledger())
 }
+
+// TestInterruptedCalls runs the interrupted-call suite against PostgreSQL.
+func TestInterruptedCalls(t *testing.T) {
+	db := openSchema(t, newSchema(t))
+	billingtest.RunInterrupted(t, db, db.Ledger())
+}

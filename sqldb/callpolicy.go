@@ -168,7 +168,7 @@ func (db *DB) SetInmatePIN(ctx context.Context, facilityID, inmateID, pinHash, p
 		_, err = tx.ExecContext(ctx, db.q(`INSERT INTO pin_index (facility_id, pin_idx, inmate_idx) VALUES (?, ?, ?)`),
 			facilityID, db.pinIdx(facilityID, pin), idx)
 		if err != nil && db.d.IsUniqueViolation(err) {
-			return parley.Errorf(op, parley.KindConflict, "another inmate of the facility has that PIN")
+			return &parley.Error{Op: op, Kind: parley.KindConflict, Message: parley.PINUnavailable}
 		}
 		return db.dbErr(op, err)
 	})

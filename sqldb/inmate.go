@@ -74,7 +74,7 @@ func (db *DB) createInmate(ctx context.Context, op string, in *parley.Inmate, pi
 		_, err = tx.ExecContext(ctx, db.q(`INSERT INTO pin_index (facility_id, pin_idx, inmate_idx) VALUES (?, ?, ?)`),
 			in.FacilityID, db.pinIdx(in.FacilityID, pin), idx)
 		if err != nil && db.d.IsUniqueViolation(err) {
-			return parley.Errorf(op, parley.KindConflict, "another inmate of the facility has that PIN")
+			return &parley.Error{Op: op, Kind: parley.KindConflict, Message: parley.PINUnavailable}
 		}
 		return db.dbErr(op, err)
 	})

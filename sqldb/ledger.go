@@ -109,54 +109,66 @@ func (l *Ledger) Append(ctx context.Context, tx ledger.Transaction) (ledger.Tran
 	tx.Time = Truncate(tx.Time)
 	var stored ledger.Transaction
 	applied := false
-	err := l.db.inTx(ctx, op, func(q *sql.Tx) error {
-		if l.db.d.LedgerLock != "" {
-			if _, err := q.ExecContext(ctx, l.db.d.LedgerLock); err != nil {
-				return l.db.dbErr(op, err)
-			}
-		}
-		if tx.IdempotencyKey != "" {
-			prev, err := l.loadTx(ctx, q, op, "idempotency_key", tx.IdempotencyKey)
-			switch {
-			case err == nil && ledger.SameContent(prev, tx):
-				stored = prev
-				return nil
-			case err == nil:
-				return &parley.Error{Op: op, Kind: parley.KindConflict, Message: "transaction " + prev.ID, Err: ledger.ErrKeyReused}
-			case !parley.IsKind(err, parley.KindNotFound):
-				return err
-			}
-		}
-		if err := ledger.Validate(tx); err != nil {
-			return parley.WrapError(op, parley.KindInvalid, err)
-		}
-		if tx.Reverses != "" {
-			if err := l.checkLinked(ctx, q, op, "reverses", tx, ledger.ErrAlreadyReversed, ledger.CheckReversal); err != nil {
-				return err
-			}
-		}
-		if tx.Closes != "" {
-			if err := l.checkLinked(ctx, q, op, "closes", tx, ledger.ErrHoldClosed, ledger.CheckClose); err != nil {
-				return err
-			}
-		}
-		accounts, balances, err := l.lockAccounts(ctx, q, op, tx.Entries)
-		if err != nil {
+	err := l.db.inTx(ctx, op, func(q *sql.Tx) (err error) {
+		if err := l.lock(ctx, q, op); err != nil {
 			return err
 		}
-		if err := ledger.CheckPostings(tx, accounts, balances); err != nil {
-			return parley.WrapError(op, parley.KindInvalid, err)
-		}
-		if err := l.insert(ctx, q, op, &tx); err != nil {
-			return err
-		}
-		stored, applied = tx, true
-		return nil
+		stored, applied, err = l.appendIn(ctx, q, op, tx)
+		return err
 	})
 	if err != nil {
 		return ledger.Transaction{}, false, err
 	}
 	return stored, applied, nil
+}
+
+// lock takes the dialect's ledger lock (if any) in q, before any ledger read.
+func (l *Ledger) lock(ctx context.Context, q *sql.Tx, op string) error {
+	if l.db.d.LedgerLock == "" {
+		return nil
+	}
+	_, err := q.ExecContext(ctx, l.db.d.LedgerLock)
+	return l.db.dbErr(op, err)
+}
+
+// appendIn is steps 1 to 6 of Append inside the database transaction q, which holds the
+// ledger lock.
+func (l *Ledger) appendIn(ctx context.Context, q *sql.Tx, op string, tx ledger.Transaction) (ledger.Transaction, bool, error) {
+	if tx.IdempotencyKey != "" {
+		prev, err := l.loadTx(ctx, q, op, "idempotency_key", tx.IdempotencyKey)
+		switch {
+		case err == nil && ledger.SameContent(prev, tx):
+			return prev, false, nil
+		case err == nil:
+			return ledger.Transaction{}, false, &parley.Error{Op: op, Kind: parley.KindConflict, Message: "transaction " + prev.ID, Err: ledger.ErrKeyReused}
+		case !parley.IsKind(err, parley.KindNotFound):
+			return ledger.Transaction{}, false, err
+		}
+	}
+	if err := ledger.Validate(tx); err != nil {
+		return ledger.Transaction{}, false, parley.WrapError(op, parley.KindInvalid, err)
+	}
+	if tx.Reverses != "" {
+		if err := l.checkLinked(ctx, q, op, "reverses", tx, ledger.ErrAlreadyReversed, ledger.CheckReversal); err != nil {
+			return ledger.Transaction{}, false, err
+		}
+	}
+	if tx.Closes != "" {
+		if err := l.checkLinked(ctx, q, op, "closes", tx, ledger.ErrHoldClosed, ledger.CheckClose); err != nil {
+			return ledger.Transaction{}, false, err
+		}
+	}
+	accounts, balances, err := l.lockAccounts(ctx, q, op, tx.Entries)
+	if err != nil {
+		return ledger.Transaction{}, false, err
+	}
+	if err := ledger.CheckPostings(tx, accounts, balances); err != nil {
+		return ledger.Transaction{}, false, parley.WrapError(op, parley.KindInvalid, err)
+	}
+	if err := l.insert(ctx, q, op, &tx); err != nil {
+		return ledger.Transaction{}, false, err
+	}
+	return tx, true, nil
 }
 
 // checkLinked loads the transaction tx names in column ("reverses" or "closes"), refuses

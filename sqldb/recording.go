@@ -9,7 +9,7 @@ import (
 )
 
 const recCols = `r.id, r.call_id, r.facility_id, r.class, r.period, r.key_gen, r.wrapped_dek, r.status, r.size,
-	r.created_at, r.completed_at, r.legal_hold, r.hold_reason, r.destroyed_at, r.destroy_reason`
+	r.created_at, r.completed_at, r.legal_hold, r.hold_reason, r.destroyed_at, r.destroy_reason, r.touched_at`
 
 // notDestroyed is the SQL condition for a recording that still has its data key.
 const notDestroyed = `r.status <> 'destroyed'`
@@ -39,6 +39,7 @@ func (db *DB) CreateRecording(ctx context.Context, r *parley.Recording) error {
 		r.CreatedAt = db.now()
 	}
 	r.CreatedAt = Truncate(r.CreatedAt)
+	r.TouchedAt = Truncate(r.TouchedAt) // zero: staleness is judged by CreatedAt
 	return db.inTx(ctx, op, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO periods (period, generation) VALUES (?, ?) ON CONFLICT (period) DO NOTHING`),
 			r.Period, r.KeyGen)
@@ -53,10 +54,10 @@ func (db *DB) CreateRecording(ctx context.Context, r *parley.Recording) error {
 			return parley.Errorf(op, parley.KindConflict, "period is at generation %d, not %d", gen, r.KeyGen)
 		}
 		_, err = tx.ExecContext(ctx, db.q(`INSERT INTO recordings (id, call_id, facility_id, class, period, key_gen,
-			wrapped_dek, status, size, created_at, completed_at, legal_hold, hold_reason, destroyed_at, destroy_reason)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			wrapped_dek, status, size, created_at, completed_at, legal_hold, hold_reason, destroyed_at, destroy_reason, touched_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			r.ID, r.CallID, r.FacilityID, string(r.Class), r.Period, r.KeyGen, r.WrappedDEK, string(r.Status), r.Size,
-			micros(r.CreatedAt), micros(r.CompletedAt), r.LegalHold, r.HoldReason, nil, "")
+			micros(r.CreatedAt), micros(r.CompletedAt), r.LegalHold, r.HoldReason, nil, "", micros(r.TouchedAt))
 		return db.dbErr(op, err)
 	})
 }
@@ -206,7 +207,33 @@ func (db *DB) FindExpiredRecordings(ctx context.Context, facilityID string, clas
 // time, oldest first.
 func (db *DB) FindStaleWriting(ctx context.Context, before time.Time) ([]*parley.Recording, error) {
 	return db.queryRecordings(ctx, "sqldb.FindStaleWriting", `SELECT `+recCols+` FROM recordings r
-		WHERE r.status = ? AND r.created_at < ? ORDER BY r.created_at, r.id`, string(parley.RecordingWriting), before.UnixMicro())
+		WHERE r.status = ? AND COALESCE(r.touched_at, r.created_at) < ? ORDER BY r.created_at, r.id`, string(parley.RecordingWriting), before.UnixMicro())
+}
+
+// TouchRecording sets a writing recording's TouchedAt; see parley.RecordingService.
+func (db *DB) TouchRecording(ctx context.Context, id string, at time.Time) error {
+	const op = "sqldb.TouchRecording"
+	if at.IsZero() {
+		return invalid(op, "a time is required")
+	}
+	res, err := db.db.ExecContext(ctx, db.q(`UPDATE recordings SET touched_at = ? WHERE id = ? AND status = ?`),
+		Truncate(at).UnixMicro(), id, string(parley.RecordingWriting))
+	if err != nil {
+		return db.dbErr(op, err)
+	}
+	return db.rowsAffected(op, res, "no recording being written has that id")
+}
+
+// FindOrphanRecordings returns imported recordings no call names; see
+// parley.RecordingService.
+func (db *DB) FindOrphanRecordings(ctx context.Context, before time.Time) ([]*parley.Recording, error) {
+	// The importer names a recording on its own call (r.call_id) right after finishing
+	// it, so that call is the only one to look at.
+	return db.queryRecordings(ctx, "sqldb.FindOrphanRecordings", `SELECT `+recCols+` FROM recordings r
+		WHERE r.class = ? AND (r.status = ? OR (r.status = ? AND r.completed_at < ? AND r.completed_at >= ?))
+		AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.id = r.call_id AND c.recording_id = r.id) ORDER BY r.created_at, r.id`,
+		string(parley.ClassImported), string(parley.RecordingTruncated), string(parley.RecordingComplete),
+		before.UnixMicro(), before.Add(-parley.OrphanWindow).UnixMicro())
 }
 
 func (db *DB) queryRecordings(ctx context.Context, op, query string, args ...any) ([]*parley.Recording, error) {
@@ -229,12 +256,13 @@ func (db *DB) queryRecordings(ctx context.Context, op, query string, args ...any
 func scanRecording(s scanner) (*parley.Recording, error) {
 	var r parley.Recording
 	var class, status string
-	var created, completed, destroyed sql.NullInt64
+	var created, completed, destroyed, touched sql.NullInt64
 	if err := s.Scan(&r.ID, &r.CallID, &r.FacilityID, &class, &r.Period, &r.KeyGen, &r.WrappedDEK, &status, &r.Size,
-		&created, &completed, &r.LegalHold, &r.HoldReason, &destroyed, &r.DestroyReason); err != nil {
+		&created, &completed, &r.LegalHold, &r.HoldReason, &destroyed, &r.DestroyReason, &touched); err != nil {
 		return nil, err
 	}
 	r.Class, r.Status = parley.RecordClass(class), parley.RecordingStatus(status)
 	r.CreatedAt, r.CompletedAt, r.DestroyedAt = fromMicros(created), fromMicros(completed), fromMicros(destroyed)
+	r.TouchedAt = fromMicros(touched)
 	return &r, nil
 }

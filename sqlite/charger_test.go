@@ -26,3 +26,8 @@ func BenchmarkCharger(b *testing.B) {
 	db := openAt(b, filepath.Join(b.TempDir(), "parley.db"))
 	billingtest.BenchCharger(b, db, db.Ledger())
 }
+
+func TestInterruptedCalls(t *testing.T) {
+	db := openAt(t, filepath.Join(t.TempDir(), "parley.db"))
+	billingtest.RunInterrupted(t, db, db.Ledger())
+}

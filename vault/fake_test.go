@@ -170,7 +170,38 @@ func (s *fakeStore) FindStaleWriting(ctx context.Context, before time.Time) ([]*
 	defer s.mu.Unlock()
 	var out []*parley.Recording
 	for _, r := range s.recs {
-		if r.Status == parley.RecordingWriting && r.CreatedAt.Before(before) {
+		touched := r.TouchedAt
+		if touched.IsZero() {
+			touched = r.CreatedAt
+		}
+		if r.Status == parley.RecordingWriting && touched.Before(before) {
+			out = append(out, cloneRec(r))
+		}
+	}
+	return out, nil
+}
+
+func (s *fakeStore) TouchRecording(ctx context.Context, id string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.recs[id]
+	if !ok || r.Status != parley.RecordingWriting {
+		return parley.Errorf("fake.TouchRecording", parley.KindNotFound, "no recording being written")
+	}
+	r.TouchedAt = at
+	return nil
+}
+
+// FindOrphanRecordings: the fake has no call records, so every imported recording that is
+// truncated, or complete before the cutoff, is an orphan.
+func (s *fakeStore) FindOrphanRecordings(ctx context.Context, before time.Time) ([]*parley.Recording, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*parley.Recording
+	for _, r := range s.recs {
+		if r.Class == parley.ClassImported && (r.Status == parley.RecordingTruncated ||
+			r.Status == parley.RecordingComplete && r.CompletedAt.Before(before) &&
+				!r.CompletedAt.Before(before.Add(-parley.OrphanWindow))) {
 			out = append(out, cloneRec(r))
 		}
 	}

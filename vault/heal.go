@@ -52,9 +52,11 @@ type healPlan struct {
 //
 // Every journal is authenticated (KindIntegrity, nothing changed, if one was tampered
 // with) and every plan is made before anything changes; one "vault.heal" event per period
-// is then audited (counts only), and if an audit fails nothing changes. Heal refuses
-// (KindInvalid) to mark recordings unrecoverable when the key directory holds no period
-// key at all, which is more likely the wrong key directory than the end of every period.
+// is then audited (counts only), followed by one "recording.destroy" event per recording
+// it destroys (detail: the reason), and if an audit fails nothing changes. Unless
+// Config.KeysBound, Heal refuses (KindInvalid) to mark recordings unrecoverable when the
+// key directory holds no period key at all, which is then more likely the wrong key
+// directory than the end of every period.
 // Periods whose key is present are left alone; running Heal again does nothing.
 func (v *Vault) Heal(ctx context.Context) (HealReport, error) {
 	const op = "vault.Heal"
@@ -95,7 +97,7 @@ func (v *Vault) Heal(ctx context.Context) (HealReport, error) {
 		plans[period] = plan
 		order = append(order, period)
 	}
-	if len(held) == 0 {
+	if len(held) == 0 && !v.keysBound {
 		for _, p := range plans {
 			if p.unrec > 0 {
 				return rep, parley.Errorf(op, parley.KindInvalid,
@@ -111,6 +113,14 @@ func (v *Vault) Heal(ctx context.Context) (HealReport, error) {
 				p.shred.FromGen, p.shred.ToGen, p.healed, p.redest, p.unrec)})
 		if err != nil {
 			return rep, &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "audit failed; nothing healed", Err: err}
+		}
+		// Each destruction is its own event, as every other destruction is.
+		for _, id := range p.shred.Destroyed {
+			err := v.auditor.Audit(ctx, parley.AuditEvent{Time: v.now().UTC(), Actor: parley.ActorFromContext(ctx),
+				Action: "recording.destroy", Object: "recording:" + id, Outcome: parley.OutcomeOK, Detail: p.shred.Reason})
+			if err != nil {
+				return rep, &parley.Error{Op: op, Kind: parley.KindUnavailable, Message: "audit failed; nothing healed", Err: err}
+			}
 		}
 	}
 	for _, period := range order {

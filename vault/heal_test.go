@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -370,5 +371,62 @@ func TestJournalFormat(t *testing.T) {
 	}
 	if bytes.Contains(b, []byte("wrapped-key-1")) || bytes.Contains(b, []byte("recording-one")) {
 		t.Fatal("journal is not sealed")
+	}
+}
+
+// TestHealKeysBoundAllPeriodsGone: with a key directory known to belong to the store
+// (Config.KeysBound), a restore whose every period key was destroyed since is healed, not
+// refused: each restored recording is marked destroyed (unrecoverable), with one
+// "recording.destroy" event each after the period's "vault.heal", and a second Heal does
+// nothing.
+func TestHealKeysBoundAllPeriodsGone(t *testing.T) {
+	e := newEnv(t, 0)
+	ctx := context.Background()
+	a, b := record(t, e, []byte("aaaa")), record(t, e, []byte("bbbb"))
+	bk := takeBackup(t, e)
+	if n, err := e.v.Destroy(ctx, []string{a, b}, ReasonRetention); err != nil || n != 2 {
+		t.Fatalf("Destroy = %d, %v", n, err)
+	}
+	restoreBackup(t, e, bk)
+	cfg := e.cfg
+	cfg.KeysBound = true
+	v, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.audit.mu.Lock()
+	e.audit.events = nil
+	e.audit.mu.Unlock()
+	rep, err := v.Heal(ctx)
+	if err != nil || rep != (HealReport{Periods: 1, Unrecoverable: 2}) {
+		t.Fatalf("Heal = %+v, %v", rep, err)
+	}
+	for _, id := range []string{a, b} {
+		rec, _ := e.store.FindRecording(ctx, id)
+		if rec.Status != parley.RecordingShredded || rec.DestroyReason != ReasonUnrecoverable {
+			t.Fatalf("recording after heal: %+v", rec)
+		}
+	}
+	e.audit.mu.Lock()
+	evs := slices.Clone(e.audit.events)
+	e.audit.mu.Unlock()
+	if len(evs) != 3 || evs[0].Action != "vault.heal" {
+		t.Fatalf("events %+v, want vault.heal then two recording.destroy", evs)
+	}
+	var destroyed []string
+	for _, ev := range evs[1:] {
+		if ev.Action != "recording.destroy" || ev.Detail != ReasonUnrecoverable || ev.Outcome != parley.OutcomeOK {
+			t.Fatalf("event %+v", ev)
+		}
+		destroyed = append(destroyed, strings.TrimPrefix(ev.Object, "recording:"))
+	}
+	want := []string{a, b}
+	slices.Sort(destroyed)
+	slices.Sort(want)
+	if !slices.Equal(destroyed, want) {
+		t.Fatalf("destroy events for %v, want %v", destroyed, want)
+	}
+	if rep, err := v.Heal(ctx); err != nil || rep != (HealReport{}) {
+		t.Fatalf("second Heal = %+v, %v", rep, err)
 	}
 }

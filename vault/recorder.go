@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"parley.dev/parley"
@@ -149,7 +150,9 @@ func (v *Vault) createRecording(ctx context.Context, op, callID string, p parley
 			return nil, verdict, nil
 		}
 		rec := &parley.Recording{ID: id, CallID: callID, FacilityID: p.FacilityID, Class: class,
-			Period: period, KeyGen: gen, WrappedDEK: wrapped, Status: parley.RecordingWriting, CreatedAt: created}
+			Period: period, KeyGen: gen, WrappedDEK: wrapped, Status: parley.RecordingWriting, CreatedAt: created,
+			TouchedAt: v.now().UTC()} // the real time, even when created is backdated
+
 		err = v.store.CreateRecording(ctx, rec)
 		if parley.IsKind(err, parley.KindConflict) {
 			continue // a shred moved the period to a new generation
@@ -157,7 +160,7 @@ func (v *Vault) createRecording(ctx context.Context, op, callID string, p parley
 		if err != nil {
 			return nil, verdict, parley.WrapError(op, parley.KindUnavailable, err)
 		}
-		r := &Recorder{v: v, rec: rec}
+		r := &Recorder{v: v, rec: rec, touched: rec.TouchedAt}
 		v.mu.Lock()
 		v.live[id] = r
 		v.mu.Unlock()
@@ -222,6 +225,9 @@ type Recorder struct {
 	fl     *flusher // nil once finished or discarded
 	killed bool     // destroyed
 	done   bool     // closed or aborted
+
+	touched  time.Time   // last heartbeat sent
+	touching atomic.Bool // a heartbeat is on its way to the store
 }
 
 // ID returns the recording id.
@@ -246,7 +252,25 @@ func (r *Recorder) Write(p []byte) (int, error) {
 	if err != nil {
 		return n, parley.WrapError(op, parley.KindUnavailable, err)
 	}
+	r.heartbeat()
 	return n, nil
+}
+
+// heartbeat touches the recording in the store at most every Heartbeat, off the writer's
+// path (a call's RTP loop must not wait on the database). A failed touch is logged: the
+// worst it does is let Recover take a slow writer for dead later. The caller holds r.mu.
+func (r *Recorder) heartbeat() {
+	now := r.v.now().UTC()
+	if now.Sub(r.touched) < Heartbeat || !r.touching.CompareAndSwap(false, true) {
+		return
+	}
+	r.touched = now
+	go func() {
+		defer r.touching.Store(false)
+		if err := r.v.store.TouchRecording(context.Background(), r.rec.ID, now); err != nil && !parley.IsKind(err, parley.KindNotFound) {
+			r.v.logger.Warn("cannot touch a recording being written", "recording", r.rec.ID, "err", err)
+		}
+	}()
 }
 
 // Close writes the final chunk, commits the blob and marks the recording complete.

@@ -20,7 +20,7 @@ import (
 func (v *Vault) Destroy(ctx context.Context, ids []string, reason string) (int, error) {
 	const op = "vault.Destroy"
 	switch reason {
-	case ReasonRetention, ReasonPrivileged, ReasonOperator:
+	case ReasonRetention, ReasonPrivileged, ReasonOperator, ReasonOrphaned:
 	default:
 		return 0, parley.Errorf(op, parley.KindInvalid, "invalid destroy reason")
 	}

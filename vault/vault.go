@@ -27,6 +27,11 @@ type Config struct {
 	// Journals keeps the re-wrap journals that Heal uses after a database restore.
 	// Optional: by default PeriodKeys, if it implements Journals (*keydir.Dir does).
 	Journals Journals
+	// KeysBound says the caller has proven that PeriodKeys belong to Store (cmd/parley
+	// binds the key directory to the database by an id and refuses a mismatch). Heal then
+	// takes a key directory without any period key for the end of every period, not for
+	// the wrong directory, and marks the restored recordings destroyed.
+	KeysBound bool
 }
 
 // Vault stores recordings encrypted and destroys them by crypto-shredding. It is safe for
@@ -41,6 +46,7 @@ type Vault struct {
 	now       func() time.Time
 	chunkSize int
 	journals  Journals // nil: survivors of a shred cannot be healed after a restore
+	keysBound bool     // PeriodKeys are known to belong to store (see Config.KeysBound)
 
 	mu      sync.Mutex
 	periods map[string]*sync.RWMutex // period -> lock: Record reads, Destroy writes
@@ -60,6 +66,19 @@ const (
 	ReasonRetention  = "retention"
 	ReasonPrivileged = "privileged_number"
 	ReasonOperator   = "operator"
+	// ReasonOrphaned: an imported recording that no call names (its importer died
+	// before naming it); ReapOrphans destroys it, and the import's re-run stores it anew.
+	ReasonOrphaned = "orphaned_import"
+)
+
+// Writers' heartbeats (see Recover).
+const (
+	// Heartbeat is how often a recorder that is being written touches its recording.
+	Heartbeat = 30 * time.Second
+	// ImportGrace is how long an imported recording's writer may go without a heartbeat
+	// before Recover and ReapOrphans take it for dead. An import runs as a process of its
+	// own, beside serve: serve's start-up says nothing about it.
+	ImportGrace = 4 * Heartbeat
 )
 
 // maxAttempts bounds retries after a KindConflict from the store (a concurrent shred).
@@ -73,7 +92,7 @@ func New(cfg Config) (*Vault, error) {
 	}
 	v := &Vault{store: cfg.Store, blobs: cfg.Blobs, keys: cfg.PeriodKeys, gate: cfg.Gate,
 		auditor: cfg.Auditor, logger: cfg.Logger, now: cfg.Now, chunkSize: cfg.ChunkSize,
-		periods: map[string]*sync.RWMutex{}, live: map[string]*Recorder{}}
+		keysBound: cfg.KeysBound, periods: map[string]*sync.RWMutex{}, live: map[string]*Recorder{}}
 	if v.journals = cfg.Journals; v.journals == nil {
 		v.journals, _ = cfg.PeriodKeys.(Journals)
 	}

@@ -95,6 +95,17 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 			e.Close()
 		}
 	}()
+	// A missing or empty key directory on a database that holds data is refused before
+	// keydir.Open would create fresh keys under which nothing reads (see env_binding.go).
+	contents, err := keydir.Inspect(keysDir)
+	if err != nil {
+		return nil, err
+	}
+	if !contents.HasSecrets {
+		if err := m.refuseFreshKeys(ctx, df, data, keysDir, contents); err != nil {
+			return nil, err
+		}
+	}
 	keyring, err := openKeyring(keysDir, logger)
 	if err != nil {
 		return nil, err
@@ -113,19 +124,13 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 	if e.cipher, err = fieldcrypt.New(fieldKey, indexKey); err != nil {
 		return nil, err
 	}
-	if sqliteDB {
-		path := strings.TrimPrefix(df.db, "sqlite:")
-		if path == "" {
-			path = filepath.Join(data, "parley.db")
-		}
-		e.db, err = sqlite.Open(ctx, path, e.cipher, logger)
-	} else {
-		e.db, err = postgres.Open(ctx, df.db, e.cipher, logger)
-	}
-	if err != nil {
+	if e.db, err = openDB(ctx, df, data, e.cipher, logger); err != nil {
 		return nil, err
 	}
 	e.store = e.db
+	if err := bindKeys(ctx, e.db, e.keys, keysDir, logger); err != nil {
+		return nil, err
+	}
 	if e.blobs, err = file.Open(filepath.Join(data, "vault")); err != nil {
 		return nil, err
 	}
@@ -150,12 +155,24 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 	}), e.audit, logger)
 	if e.vault, err = vault.New(vault.Config{
 		Store: e.store, Blobs: e.blobs, PeriodKeys: e.keys, Gate: e.registry,
-		Auditor: e.audit, Logger: logger, Now: m.Now,
+		Auditor: e.audit, Logger: logger, Now: m.Now, KeysBound: true, // bindKeys checked them
 	}); err != nil {
 		return nil, err
 	}
 	e.searcher = &records.Searcher{Calls: e.store, Auditor: e.audit, Digest: e.cipher.BlindIndex}
 	return e, nil
+}
+
+// openDB opens (and migrates) the database of df: SQLite in data unless --db names one.
+func openDB(ctx context.Context, df *dataFlags, data string, fc parley.FieldCipher, logger *slog.Logger) (*sqldb.DB, error) {
+	if df.db == "" || strings.HasPrefix(df.db, "sqlite:") {
+		path := strings.TrimPrefix(df.db, "sqlite:")
+		if path == "" {
+			path = filepath.Join(data, "parley.db")
+		}
+		return sqlite.Open(ctx, path, fc, logger)
+	}
+	return postgres.Open(ctx, df.db, fc, logger)
 }
 
 // openKeyring returns the keyring that holds the key-encryption keys: the local KEK files

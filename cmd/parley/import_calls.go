@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 
@@ -27,7 +28,14 @@ func runImportCalls(ctx context.Context, m *Main, args []string) error {
 	}
 	defer f.Close()
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
-		res, err := e.importer(*in.region).ImportCalls(ctx, f, *dir, legacy.Options{SkipBadRows: *in.skip})
+		if err := e.recoverImports(ctx); err != nil {
+			return err
+		}
+		im := e.importer(*in.region)
+		if m.Getenv("PARLEY_TEST_PAUSE_IMPORT") != "" {
+			im.AfterWrite = m.pauseImport
+		}
+		res, err := im.ImportCalls(ctx, f, *dir, legacy.Options{SkipBadRows: *in.skip})
 		if err != nil {
 			return err
 		}
@@ -35,4 +43,29 @@ func runImportCalls(ctx context.Context, m *Main, args []string) error {
 			"imported %d calls (%d already imported), %d recordings stored, %d privileged not stored, %d rows skipped",
 			res.Imported, res.AlreadyImported, res.Recordings, res.PrivilegedNotStored, res.Skipped))
 	})
+}
+
+// recoverImports cleans up after imports that died: recordings whose importer went
+// vault.ImportGrace without a heartbeat are closed as truncated, and imported recordings
+// no call names are destroyed (audited), so the rows of this run store them anew.
+func (e *env) recoverImports(ctx context.Context) error {
+	n, err := e.vault.RecoverImports(ctx)
+	if err != nil {
+		return err
+	}
+	reaped, err := e.vault.ReapOrphans(ctx)
+	if err != nil {
+		return err
+	}
+	if n+reaped > 0 {
+		e.logger.InfoContext(ctx, "cleaned up after an interrupted import", "truncated", n, "destroyed", reaped)
+	}
+	return nil
+}
+
+// pauseImport is the import's test seam (PARLEY_TEST_PAUSE_IMPORT): after a recording is
+// written and before it is closed, it says so on stderr and waits for a line on stdin.
+func (m *Main) pauseImport() {
+	fmt.Fprintln(m.Stderr, "import paused after writing a recording")
+	bufio.NewReader(m.Stdin).ReadString('\n')
 }

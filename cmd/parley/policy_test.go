@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"parley.dev/parley"
 	"parley.dev/parley/internal/testingutil"
 )
 
@@ -46,7 +47,7 @@ func callPolicyWalk(t *testing.T, c *cli) {
 	c.ok("inmate", "add", "--facility", "cnty", "--id", "A1001", "--name", "Marisol Quintanilla", "--pin", "4821")
 	c.ok("inmate", "add", "--facility", "cnty", "--id", "B2002", "--name", "Rowan Pike", "--pin", "4822")
 	c.ok("inmate", "pin", "--facility", "cnty", "--id", "A1001", "--pin", pinA)
-	c.fail(1, "another inmate", "inmate", "pin", "--facility", "cnty", "--id", "B2002", "--pin", pinA)
+	c.fail(1, parley.PINUnavailable, "inmate", "pin", "--facility", "cnty", "--id", "B2002", "--pin", pinA)
 	c.fail(1, "not found", "inmate", "pin", "--facility", "cnty", "--id", "Z9", "--pin", pinB)
 	c.fail(1, "4 to 8 digits", "inmate", "pin", "--facility", "cnty", "--id", "B2002", "--pin", "12")
 	c.ok("inmate", "pin", "--facility", "cnty", "--id", "B2002", "--pin", pinB)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"parley.dev/parley"
+	"parley.dev/parley/billing"
 	"parley.dev/parley/media/prompts"
 	"parley.dev/parley/sip"
 )
@@ -100,13 +101,20 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		} else if n > 0 {
 			log.Info("recovered interrupted recordings", "count", n)
 		}
-		// Call records a crashed server left unfinished (it never wrote their end).
+		// Call records a crashed server left unfinished (it never wrote their end), their
+		// holds released in the same transaction.
 		if sipCfg != nil {
-			if n, err := e.store.DropStaleCalls(ctx, cutoff, "server_restart"); err != nil {
+			if n, err := billing.EndInterrupted(ctx, e.db, cutoff, "server_restart"); err != nil {
 				return err
 			} else if n > 0 {
 				log.Info("ended calls interrupted by a restart", "count", n)
 			}
+		}
+		// Imported recordings an import killed mid-way left behind, named by no call.
+		if n, err := e.vault.ReapOrphans(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			log.Info("destroyed recordings an interrupted import left behind", "count", n)
 		}
 		if n, err := e.vault.SweepKeys(ctx); err != nil {
 			return err

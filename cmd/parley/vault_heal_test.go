@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -67,4 +68,64 @@ func TestVaultHealAfterRestore(t *testing.T) {
 			t.Fatal("logs carry a phone number")
 		}
 	}
+}
+
+// TestVaultHealAllPeriodKeysDestroyed: a backup is restored after retention destroyed
+// every recording it holds, so the key directory holds no period key at all. Before the
+// heal `calls search` still says "stored"; `vault heal` marks each recording destroyed
+// (unrecoverable), one "recording.destroy" event each after the period's "vault.heal",
+// and the search, the read and the audit log agree afterwards. The key directory is known
+// to be this data's (the binding), so an empty one is not taken for the wrong one.
+func TestVaultHealAllPeriodKeysDestroyed(t *testing.T) {
+	c := newCLI(t)
+	s := seed(t, c)
+	ids := []string{s.recording["+14155552671"], s.recording[s.latePriv]}
+	backup := filepath.Join(t.TempDir(), "backup")
+	copyDir(t, c.data, backup)
+	c.ok("facility", "retention", "--id", "cnty", "--days", "1")
+	c.ok("retention", "run")
+	if ents, err := os.ReadDir(filepath.Join(c.keys, "periods", "cnty")); err == nil && len(ents) != 0 {
+		t.Fatalf("retention left %d period(s) of keys", len(ents))
+	}
+	if err := os.RemoveAll(c.data); err != nil {
+		t.Fatal(err)
+	}
+	copyDir(t, backup, c.data)
+	for _, n := range []string{"+14155552671", s.latePriv} {
+		if call := searchNumber(t, c, n)[0]; call.Recording != "stored" {
+			t.Fatalf("restored call before heal = %+v, want stored", call)
+		}
+	}
+	before := len(c.auditEvents())
+	msg := c.ok("vault", "heal")
+	if !strings.HasPrefix(msg, "1 key period(s) healed: 0 recording(s) healed, 0 destroyed again, 2 unrecoverable") {
+		t.Fatalf("heal said %q", msg)
+	}
+	for _, n := range []string{"+14155552671", s.latePriv} {
+		if call := searchNumber(t, c, n)[0]; call.Recording != "destroyed" {
+			t.Fatalf("call after heal = %+v, want destroyed", call)
+		}
+	}
+	evs := c.auditEvents()[before:]
+	var destroyed []string
+	for _, ev := range evs {
+		if ev.Action == "recording.destroy" {
+			if ev.Detail != "unrecoverable_after_restore" {
+				t.Fatalf("destroy event %+v", ev)
+			}
+			destroyed = append(destroyed, strings.TrimPrefix(ev.Object, "recording:"))
+		}
+	}
+	slices.Sort(destroyed)
+	slices.Sort(ids)
+	if !slices.Equal(destroyed, ids) || evs[0].Action != "vault.heal" {
+		t.Fatalf("events after the heal: %+v", evs)
+	}
+	out := t.TempDir()
+	c.fail(1, "destroyed", "recordings", "get", ids[0], "--out", filepath.Join(out, "a.wav"), "--purpose", "restore check")
+	if again := c.ok("vault", "heal"); !strings.HasPrefix(again, "0 key period(s) healed") {
+		t.Fatalf("second heal said %q", again)
+	}
+	c.ok("audit", "verify")
+	c.ok("ledger", "verify")
 }

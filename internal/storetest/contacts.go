@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,6 +130,22 @@ func testSelfBlocks(t *testing.T, s parley.Store) {
 	wantKind(t, "no facility", err, parley.KindInvalid)
 }
 
+// wantPINUnavailable: a clashing PIN is KindConflict with parley.PINUnavailable as its
+// whole message, naming neither the inmate who holds it nor the one refused.
+func wantPINUnavailable(t *testing.T, what string, err error) {
+	t.Helper()
+	wantKind(t, what, err, parley.KindConflict)
+	var pe *parley.Error
+	if errors.As(err, &pe); pe.Message != parley.PINUnavailable || pe.Err != nil {
+		t.Fatalf("%s: message %q (cause %v), want only %q", what, pe.Message, pe.Err, parley.PINUnavailable)
+	}
+	for _, id := range []string{"A-1", "A-2", "A-3", "A-4"} {
+		if strings.Contains(err.Error(), id) {
+			t.Fatalf("%s: %q names inmate %s", what, err, id)
+		}
+	}
+}
+
 func testInmatePIN(t *testing.T, s parley.Store) {
 	mustFacility(t, s, "f1")
 	mustFacility(t, s, "f2")
@@ -140,7 +158,7 @@ func testInmatePIN(t *testing.T, s parley.Store) {
 	if in.ID != "A-1" || in.PINHash != "new-hash" || in.Name != "N A-1" {
 		t.Fatalf("found %+v", in)
 	}
-	wantKind(t, "same PIN, other inmate", s.SetInmatePIN(ctx(t), "f1", "A-2", "h2", "123456"), parley.KindConflict)
+	wantPINUnavailable(t, "same PIN, other inmate", s.SetInmatePIN(ctx(t), "f1", "A-2", "h2", "123456"))
 	ok(t, "same PIN, other facility", s.SetInmatePIN(ctx(t), "f2", "B-1", "h3", "123456"))
 	wantKind(t, "unknown inmate", s.SetInmatePIN(ctx(t), "f1", "Z-9", "h", "999999"), parley.KindNotFound)
 	_, err = s.FindInmateByPIN(ctx(t), "f1", "654321")
@@ -159,7 +177,7 @@ func testInmatePIN(t *testing.T, s parley.Store) {
 	in, err = s.FindInmateByPIN(ctx(t), "f1", "24681357")
 	ok(t, "find created", err)
 	equal(t, "created inmate", in.ID, "A-3")
-	wantKind(t, "create with taken PIN", s.CreateInmateWithPIN(ctx(t), &parley.Inmate{FacilityID: "f1", ID: "A-4", Name: "N A-4", PINHash: "h5"}, "24681357"), parley.KindConflict)
+	wantPINUnavailable(t, "create with taken PIN", s.CreateInmateWithPIN(ctx(t), &parley.Inmate{FacilityID: "f1", ID: "A-4", Name: "N A-4", PINHash: "h5"}, "24681357"))
 	_, err = s.FindInmate(ctx(t), "f1", "A-4")
 	wantKind(t, "no half-written inmate", err, parley.KindNotFound)
 	wantKind(t, "create with empty PIN", s.CreateInmateWithPIN(ctx(t), &parley.Inmate{FacilityID: "f1", ID: "A-5", PINHash: "h"}, ""), parley.KindInvalid)

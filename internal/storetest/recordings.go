@@ -296,4 +296,56 @@ func testFindStaleWriting(t *testing.T, s parley.Store) {
 	equal(t, "stale", recIDs(got), []string{"w-old"})
 	got, _ = s.FindStaleWriting(ctx(t), base.Add(2*time.Hour))
 	equal(t, "stale later", recIDs(got), []string{"w-new", "w-old"})
+
+	// Staleness is judged by the writer's heartbeat, not by a backdated creation.
+	ok(t, "touch", s.TouchRecording(ctx(t), "w-old", base.Add(3*time.Hour)))
+	got, _ = s.FindStaleWriting(ctx(t), base.Add(2*time.Hour))
+	equal(t, "stale after a touch", recIDs(got), []string{"w-new"})
+	r, err := s.FindRecording(ctx(t), "w-old")
+	ok(t, "find touched", err)
+	equal(t, "touched at", r.TouchedAt, us(base.Add(3*time.Hour)))
+	back := recording("w-import", "c4", "f1", p, 1, base.Add(-30*24*time.Hour)) // an import a month back
+	back.Class, back.TouchedAt = parley.ClassImported, base.Add(time.Hour)
+	mustRecording(t, s, back)
+	got, _ = s.FindStaleWriting(ctx(t), base.Add(time.Minute))
+	equal(t, "backdated but alive", recIDs(got), []string{})
+	got, _ = s.FindStaleWriting(ctx(t), base.Add(2*time.Hour))
+	equal(t, "backdated, then dead", recIDs(got), []string{"w-import", "w-new"})
+	wantKind(t, "touch a finished recording", s.TouchRecording(ctx(t), "done", base), parley.KindNotFound)
+	wantKind(t, "touch a missing recording", s.TouchRecording(ctx(t), "nope", base), parley.KindNotFound)
+	wantKind(t, "touch without a time", s.TouchRecording(ctx(t), "w-old", time.Time{}), parley.KindInvalid)
+}
+
+// testFindOrphanRecordings: imported recordings no call names are orphans when truncated,
+// or complete before the cutoff; a recording a call names, one still writing, one
+// destroyed and a call's own (class call) are not.
+func testFindOrphanRecordings(t *testing.T, s parley.Store) {
+	mustFacility(t, s, "f1")
+	p := "f1/2026-11-23"
+	imported := func(id string) *parley.Recording {
+		r := recording(id, "c-"+id, "f1", p, 1, base)
+		r.Class = parley.ClassImported
+		return mustRecording(t, s, r)
+	}
+	imported("cut")
+	ok(t, "finish cut", s.FinishRecording(ctx(t), "cut", parley.RecordingTruncated, 1, base.Add(time.Hour)))
+	imported("done-old")
+	ok(t, "finish old", s.FinishRecording(ctx(t), "done-old", parley.RecordingComplete, 1, base))
+	imported("done-new")
+	ok(t, "finish new", s.FinishRecording(ctx(t), "done-new", parley.RecordingComplete, 1, base.Add(time.Hour)))
+	imported("named")
+	ok(t, "finish named", s.FinishRecording(ctx(t), "named", parley.RecordingComplete, 1, base))
+	c := call("f1", "B-1", "+15551110000", base)
+	c.ID, c.Recording, c.RecordingID = "c-named", parley.RecordingStored, "named"
+	mustCall(t, s, c)
+	imported("writing")
+	mustRecording(t, s, recording("sip", "c-sip", "f1", p, 1, base))
+	ok(t, "finish sip", s.FinishRecording(ctx(t), "sip", parley.RecordingTruncated, 1, base))
+	got, err := s.FindOrphanRecordings(ctx(t), base.Add(time.Minute))
+	ok(t, "orphans", err)
+	equal(t, "orphans", recIDs(got), []string{"cut", "done-old"})
+	got, _ = s.FindOrphanRecordings(ctx(t), base.Add(2*time.Hour))
+	equal(t, "orphans later", recIDs(got), []string{"cut", "done-new", "done-old"})
+	got, _ = s.FindOrphanRecordings(ctx(t), base.Add(parley.OrphanWindow+30*time.Minute))
+	equal(t, "past the window", recIDs(got), []string{"cut", "done-new"})
 }

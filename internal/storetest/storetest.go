@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 		{"FindRecordingsByNumber", testFindRecordingsByNumber},
 		{"FindExpiredRecordings", testFindExpired},
 		{"FindStaleWriting", testFindStaleWriting},
+		{"FindOrphanRecordings", testFindOrphanRecordings},
 		{"Audit", testAudit},
 		{"AuditConcurrent", testAuditConcurrent},
 		{"ConcurrentWriters", testConcurrentWriters},
@@ -69,6 +70,7 @@ func Run(t *testing.T, open Opener) {
 		{"PublicAccounts", testPublicAccounts},
 		{"PublicNumbers", testPublicNumbers},
 		{"DeletePublicNumber", testDeletePublicNumber},
+		{"Binding", testBinding},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
