@@ -66,6 +66,9 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		m.usage()
 		return 0
 	}
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version") {
+		args = []string{"version"}
+	}
 	name, rest, ok := m.lookup(args)
 	if !ok {
 		fmt.Fprintf(m.Stderr, "parley: %s\n", unknownCommand(args))
