@@ -258,7 +258,7 @@ func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request, p *principal)
 	data := auditPage{Size: size, From: from, Events: events, Prev: max(0, from-100), HasPrev: from > 0}
 	rep, verr := s.verifyAudit(p.ctx(r), p)
 	if verr != nil {
-		data.Problem = verr.Error()
+		data.Problem = publicMessage(verr)
 	} else {
 		data.Report, data.VerifyOK = &rep, true
 	}

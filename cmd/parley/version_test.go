@@ -79,7 +79,7 @@ func TestVersionFromClone(t *testing.T) {
 	run(".", nil, "git", "clone", "-q", "--no-hardlinks", strings.TrimSpace(string(root)), dir)
 	rev := run(dir, nil, "git", "rev-parse", "HEAD")
 	bin := filepath.Join(t.TempDir(), "parley")
-	run(dir, []string{"GOFLAGS=-buildvcs=true"}, "go", "build", "-o", bin, "./cmd/parley")
+	run(dir, []string{"GOFLAGS=-buildvcs=true"}, "go", "build", "-trimpath", "-o", bin, "./cmd/parley")
 	out := run(dir, nil, bin, "--version")
 	if !strings.HasPrefix(out, "parley ") || !strings.Contains(out, "(revision "+rev+", ") || strings.Contains(out, "modified") {
 		t.Errorf("--version of a clean clone at %s: %q", rev, out)
