@@ -38,7 +38,7 @@ func TestCLIErrorsForPeople(t *testing.T) {
 		{"parley: facility not found", []string{"inmate", "add", "--facility", "nowhere", "--id", "A1", "--name", "Sam Doe", "--pin", "4821"}},
 		{"parley: facility not found", []string{"facility", "rules", "--facility", "nowhere", "--max-call", "10m"}},
 		{"parley: recording not found", []string{"recordings", "get", "0123456789abcdef0123456789abcdef", "--out", t.TempDir() + "/x.wav", "--purpose", "p", "--case", "c"}},
-		{"parley: number has an extension: give the line's number without it (parley registers and calls whole lines)",
+		{"parley: --number: number has an extension: give the line's number without it (parley registers and calls whole lines)",
 			[]string{"contact", "allow", "--facility", "cnty", "--inmate", "A1", "--number", "(415) 555-2671 x12"}},
 		{"parley: number has an extension: give the line's number without it (parley registers and calls whole lines)",
 			[]string{"calls", "search", "--number", "+1 415 555 2671 ext. 12"}},
