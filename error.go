@@ -3,6 +3,7 @@ package parley
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 )
 
@@ -117,7 +118,8 @@ var kindSentences = [...]string{"the operation failed", "invalid input", "not fo
 
 // ErrorMessage returns what a person may read of err: the Messages of the *Error values in
 // its chain joined by ": ", without their Ops and without the errors they wrap, which are
-// internal notes for the log (Error() keeps all of it). The text of a plain wrapper above
+// internal notes for the log (Error() keeps all of it), except a file system error's own
+// words ("file exists", "permission denied", without the path). The text of a plain wrapper above
 // them ("line 3: …") is kept. An error chain with no *Error at all (a standard library or
 // a command's own error) reads as its Error(); a chain whose *Errors have no Message reads
 // as a sentence for its Kind.
@@ -153,6 +155,10 @@ func messageParts(err error, under bool) ([]string, bool) {
 			err = e.Err
 			continue
 		}
+		if pathErr := (*fs.PathError)(nil); saw && errors.As(err, &pathErr) {
+			// "file exists": the system's words, without the path.
+			return append(parts, pathErr.Err.Error()), saw
+		}
 		switch u := err.(type) {
 		case interface{ Unwrap() []error }:
 			var joined []string
@@ -173,7 +179,7 @@ func messageParts(err error, under bool) ([]string, bool) {
 				break
 			}
 			own := strings.TrimSuffix(err.Error(), next.Error())
-			if own = strings.TrimRight(own, ": "); own != "" && own != err.Error() {
+			if own = strings.TrimRight(own, ": "); !saw && own != "" && own != err.Error() {
 				parts = append(parts, own)
 			}
 			err = next

@@ -28,6 +28,8 @@ func TestErrorMessage(t *testing.T) {
 		{"plain wrapper kept", fmt.Errorf("line 3: %w", notFound), "line 3: facility not found"},
 		{"plain error as is", fmt.Errorf("open x: %w", fs.ErrNotExist), "open x: file does not exist"},
 		{"joined", errors.Join(notFound, Errorf("op", KindInvalid, "bad PIN")), "facility not found; bad PIN"},
+		{"file system cause", &Error{Op: "x", Kind: KindInvalid, Message: "cannot create --out", Err: &fs.PathError{Op: "open", Path: "/secret/path", Err: fs.ErrExist}}, "cannot create --out: file already exists"},
+		{"plain wrapper below dropped", &Error{Op: "x", Kind: KindInternal, Message: "cannot read", Err: fmt.Errorf("row 7 of table t: %w", errors.New("driver: bad"))}, "cannot read"},
 		{"unknown kind", &Error{Op: "x", Kind: Kind(200)}, "the operation failed"},
 	} {
 		if got := ErrorMessage(tc.err); got != tc.want {

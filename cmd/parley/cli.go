@@ -104,8 +104,27 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 func (m *Main) logFailure(ctx context.Context, name string, err error) {
 	switch parley.ErrorKind(err) {
 	case parley.KindInternal, parley.KindUnavailable, parley.KindIntegrity:
-		m.logger().ErrorContext(ctx, "command failed", "command", name, "err", err)
+		if hiddenCause(err) {
+			m.logger().ErrorContext(ctx, "command failed", "command", name, "err", err)
+		}
 	}
+}
+
+// hiddenCause reports whether err's chain wraps something the person's line leaves out: a
+// cause that is not a *parley.Error (a driver's or the system's error) under one that is.
+func hiddenCause(err error) bool {
+	var pe *parley.Error
+	for errors.As(err, &pe) {
+		if pe.Err == nil {
+			return false
+		}
+		var inner *parley.Error
+		if !errors.As(pe.Err, &inner) {
+			return true
+		}
+		err = pe.Err
+	}
+	return false
 }
 
 func isHelp(arg string) bool {
