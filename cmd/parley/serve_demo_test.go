@@ -182,7 +182,9 @@ func demoTryEverySide(t *testing.T, c *cli, srv *serving, secrets map[string]str
 	wantStatus(t, "the cell's code", status, body, http.StatusOK)
 
 	fam := publicSignInWith(t, srv.http, "family", demoFamilyName, demoPublicPassword)
-	var num struct{ Number struct{ Number, State string } }
+	var num struct {
+		Number struct{ Number, State string }
+	}
 	status, body = fam.do("GET", "/api/v1/family/number", nil)
 	json.Unmarshal(body, &num)
 	if status != http.StatusOK || num.Number.Number != demoAllowed || num.Number.State != "verified" {
