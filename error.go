@@ -3,6 +3,7 @@ package parley
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 )
 
@@ -108,3 +109,86 @@ func ErrorKind(err error) Kind {
 
 // IsKind reports whether err has the given kind.
 func IsKind(err error, kind Kind) bool { return ErrorKind(err) == kind }
+
+// kindSentences say what happened when an error's chain carries no message.
+var kindSentences = [...]string{"the operation failed", "invalid input", "not found",
+	"already exists or was changed meanwhile", "not allowed", "not signed in",
+	"internal error (the details are in the log)", "temporarily unavailable; try again later",
+	"destroyed", "stored data failed its integrity check (the details are in the log)"}
+
+// ErrorMessage returns what a person may read of err: the Messages of the *Error values in
+// its chain joined by ": ", without their Ops and without the errors they wrap, which are
+// internal notes for the log (Error() keeps all of it), except a file system error's own
+// words ("file exists", "permission denied", without the path). The text of a plain wrapper above
+// them ("line 3: …") is kept. An error chain with no *Error at all (a standard library or
+// a command's own error) reads as its Error(); a chain whose *Errors have no Message reads
+// as a sentence for its Kind.
+func ErrorMessage(err error) string {
+	var pe *Error
+	if err == nil {
+		return ""
+	} else if !errors.As(err, &pe) {
+		return err.Error()
+	}
+	if parts, _ := messageParts(err, false); len(parts) > 0 {
+		return strings.Join(parts, ": ")
+	}
+	k := ErrorKind(err)
+	if int(k) < len(kindSentences) {
+		return kindSentences[k]
+	}
+	return kindSentences[KindOther]
+}
+
+// messageParts walks err's chain: the Messages of *Errors, the own text of plain wrappers
+// above them, the text of a plain leaf only when no *Error is above it. It reports whether
+// it met an *Error.
+func messageParts(err error, under bool) ([]string, bool) {
+	var parts []string
+	saw := under
+	for err != nil {
+		if e, ok := err.(*Error); ok {
+			saw = true
+			if e.Message != "" {
+				parts = append(parts, e.Message)
+			}
+			err = e.Err
+			continue
+		}
+		if pathErr := (*fs.PathError)(nil); saw && errors.As(err, &pathErr) {
+			// "file exists": the system's words, without the path.
+			return append(parts, pathErr.Err.Error()), saw
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			var joined []string
+			for _, inner := range u.Unwrap() {
+				p, s := messageParts(inner, saw)
+				saw = saw || s
+				if len(p) > 0 {
+					joined = append(joined, strings.Join(p, ": "))
+				}
+			}
+			if len(joined) > 0 {
+				parts = append(parts, strings.Join(joined, "; "))
+			}
+			return parts, saw
+		case interface{ Unwrap() error }:
+			next := u.Unwrap()
+			if next == nil {
+				break
+			}
+			own := strings.TrimSuffix(err.Error(), next.Error())
+			if own = strings.TrimRight(own, ": "); !saw && own != "" && own != err.Error() {
+				parts = append(parts, own)
+			}
+			err = next
+			continue
+		}
+		if !saw {
+			parts = append(parts, err.Error())
+		}
+		return parts, saw
+	}
+	return parts, saw
+}

@@ -9,12 +9,14 @@
 // Fictional 555-0100…0199 numbers are invalid in some area codes; tests use numbers
 // libphonenumber accepts, such as +1 201 555 0123.
 //
-// An extension ("ext. 5", ";ext=5") is dropped: E.164 has none, and privilege, blocks and
-// allowed lists apply to the whole line. Vanity letters ("1-800-FLOWERS") are mapped to
+// A number with an extension ("x12", "ext. 5", ";ext=5") is refused: E.164 has none, and
+// privilege, blocks, allowed lists and calls apply to the whole line, so dropping it quietly
+// would let someone believe an extension was registered or dialled. Vanity letters ("1-800-FLOWERS") are mapped to
 // digits as the keypad does.
 package phone
 
 import (
+	"errors"
 	"strings"
 	"unicode"
 
@@ -58,6 +60,10 @@ func Normalize(raw string, defaultRegion string) (n parley.Number, err error) {
 	if perr != nil {
 		return "", parley.Errorf(op, parley.KindInvalid, "not a phone number (%s)", parseReason(perr))
 	}
+	if pn.GetExtension() != "" {
+		return "", &parley.Error{Op: op, Kind: parley.KindInvalid, Err: errExtension,
+			Message: "number has an extension: give the line's number without it (parley registers and calls whole lines)"}
+	}
 	if !phonenumbers.IsValidNumber(pn) {
 		return "", parley.Errorf(op, parley.KindInvalid, "not a valid phone number for its country")
 	}
@@ -67,6 +73,13 @@ func Normalize(raw string, defaultRegion string) (n parley.Number, err error) {
 	}
 	return n, nil
 }
+
+// errExtension marks Normalize's refusal of a number written with an extension.
+var errExtension = errors.New("extension")
+
+// HasExtension reports whether err is Normalize's refusal of a number with an extension, so
+// that a form which words its own "not a phone number" can say this instead.
+func HasExtension(err error) bool { return errors.Is(err, errExtension) }
 
 // parseReason maps the parser's errors to short fixed phrases (never echoing the input).
 func parseReason(err error) string {

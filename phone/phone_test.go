@@ -20,8 +20,6 @@ func TestNormalize(t *testing.T) {
 		{"201.555.0123", "US", "+12015550123"},
 		{"1-201-555-0123", "US", "+12015550123"},
 		{"tel:+12015550123", "", "+12015550123"},
-		{"tel:+1-201-555-0123;ext=7", "", "+12015550123"},
-		{"+1 201 555 0123 ext. 42", "US", "+12015550123"},
 		{"  +14155552671  ", "", "+14155552671"},
 		{"+44 20 7946 0958", "US", "+442079460958"},
 		{"020 7946 0958", "GB", "+442079460958"},
@@ -58,6 +56,9 @@ func TestNormalizeRejects(t *testing.T) {
 		{"zero country", "+0 201 555 0123", ""},
 		{"just plus", "+", ""},
 		{"punctuation", "()--..", "US"},
+		{"extension x", "(415) 555-2671 x12", "US"},
+		{"extension ext.", "+1 201 555 0123 ext. 42", "US"},
+		{"extension tel", "tel:+1-201-555-0123;ext=7", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,6 +70,9 @@ func TestNormalizeRejects(t *testing.T) {
 				t.Errorf("kind = %v, want invalid", parley.ErrorKind(err))
 			}
 			assertNoDigitsOf(t, err.Error(), tt.raw)
+			if strings.HasPrefix(tt.name, "extension") && !strings.Contains(err.Error(), "has an extension") {
+				t.Errorf("error %q does not say the extension is the problem", err)
+			}
 		})
 	}
 }
@@ -129,5 +133,14 @@ func BenchmarkNormalize(b *testing.B) {
 		if _, err := phone.Normalize("(201) 555-0123", "US"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestHasExtension: the refusal of an extension is told apart from other bad numbers.
+func TestHasExtension(t *testing.T) {
+	_, ext := phone.Normalize("(415) 555-2671 x12", "US")
+	_, short := phone.Normalize("+1 201", "")
+	if !phone.HasExtension(ext) || phone.HasExtension(short) || phone.HasExtension(nil) {
+		t.Errorf("HasExtension: extension %v, short %v", phone.HasExtension(ext), phone.HasExtension(short))
 	}
 }

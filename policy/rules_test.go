@@ -135,3 +135,37 @@ func TestMessagesCarryNoNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultRules: a new facility's rules validate and say what the README documents:
+// every day 07:00–22:00 in the facility's zone, 15-minute calls, no gap, no quota, the
+// allowed list only, 5 wrong PINs lock for 15 minutes.
+func TestDefaultRules(t *testing.T) {
+	r := DefaultRules("cnty", "America/Chicago")
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for d, ws := range r.Hours {
+		if len(ws) != 1 || ws[0].String() != "07:00-22:00" {
+			t.Errorf("day %d: %v", d, ws)
+		}
+	}
+	if r.MaxCallLength != 15*time.Minute || r.MinGap != 0 || r.MonthlyQuota != 0 || r.MaxConcurrent != 0 ||
+		r.OpenDialing || r.Lockdown || r.PINMaxFailures != 5 || r.PINLockout != 15*time.Minute || r.Timezone != "America/Chicago" {
+		t.Errorf("defaults %+v", r)
+	}
+	// 21:59 Chicago time is inside, 22:00 and 06:59 are not.
+	chicago, _ := time.LoadLocation("America/Chicago")
+	for _, tc := range []struct {
+		at   time.Time
+		open bool
+	}{
+		{time.Date(2026, 11, 23, 21, 59, 0, 0, chicago), true},
+		{time.Date(2026, 11, 23, 22, 0, 0, 0, chicago), false},
+		{time.Date(2026, 11, 29, 6, 59, 0, 0, chicago), false},
+		{time.Date(2026, 11, 29, 7, 0, 0, 0, chicago), true},
+	} {
+		if open := r.Hours.inHours(tc.at, chicago); open != tc.open {
+			t.Errorf("%s: open %t, want %t", tc.at, open, tc.open)
+		}
+	}
+}

@@ -45,9 +45,27 @@ type Source struct {
 	Note      string // how the figure was obtained and what to check
 }
 
-// String renders the citation, e.g. "FCC 24-75 (2024-07-22), Report and Order …".
+// String renders the citation and how far it was checked, in words for people, e.g.
+// "FCC 24-75 (2024-07-22), 47 CFR 64.6030; checked against a secondary summary".
 func (s Source) String() string {
-	return fmt.Sprintf("%s (%s), %s; %s", s.Order, s.OrderDate.Format(time.DateOnly), s.Section, s.Verified)
+	return s.Citation() + "; " + s.Verified.Phrase()
+}
+
+// Citation renders the order, its date and the section, e.g. "FCC 24-75 (2024-07-22), 47 CFR 64.6030".
+func (s Source) Citation() string {
+	return fmt.Sprintf("%s (%s), %s", s.Order, s.OrderDate.Format(time.DateOnly), s.Section)
+}
+
+// Phrase says in words how far a figure was checked (the data file's code is for the file).
+func (v Verification) Phrase() string {
+	switch v {
+	case OrderText:
+		return "checked against the order"
+	case SecondarySource:
+		return "checked against a secondary summary"
+	default:
+		return "not yet checked against the order"
+	}
 }
 
 // Tier is an inclusive range of average daily population. MaxADP < 0 means no upper bound.
@@ -216,7 +234,7 @@ func CheckRate(rate Microdollars, c Cap) error {
 		on = c.Effective
 	}
 	return parley.Errorf(op, parley.KindForbidden, "rate %s/min is above the cap of %s in force on %s (%s)",
-		rate, c.Describe(), on.Format(time.DateOnly), c.Source)
+		rate, c.Describe(), on.Format(time.DateOnly), c.Source.Citation())
 }
 
 // file is the JSON form of the data file.

@@ -141,7 +141,9 @@ func (s *Server) number(in input, name string) (parley.Number, error) {
 		return "", parley.Errorf("web.number", parley.KindInvalid, "number too long")
 	}
 	n, err := phone.Normalize(raw, s.c.Region)
-	if err != nil {
+	if phone.HasExtension(err) {
+		return "", parley.WrapError("web.number", parley.KindInvalid, err)
+	} else if err != nil {
 		return "", parley.Errorf("web.number", parley.KindInvalid, "not a valid phone number")
 	}
 	return n, nil

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 
 	"parley.dev/parley"
 )
@@ -50,24 +49,13 @@ func statusOf(err error) (int, string, string) {
 	return status, kind.String(), publicMessage(err)
 }
 
-// publicMessage joins the messages of the parley errors in err's chain, without their
-// operation names: "purpose is required", not "web.reason: purpose is required".
+// publicMessage is what a person reads of err: its messages without their operation names
+// or wrapped notes ("purpose is required", not "web.reason: purpose is required").
 func publicMessage(err error) string {
-	var parts []string
-	for err != nil {
-		var pe *parley.Error
-		if !errors.As(err, &pe) {
-			break
-		}
-		if pe.Message != "" {
-			parts = append(parts, pe.Message)
-		}
-		err = pe.Err
+	if msg := parley.ErrorMessage(err); msg != "" {
+		return msg
 	}
-	if len(parts) == 0 {
-		return "request refused"
-	}
-	return strings.Join(parts, ": ")
+	return "request refused"
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

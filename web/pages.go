@@ -157,6 +157,24 @@ func (s *Server) pageSignOut(w http.ResponseWriter, r *http.Request, p *principa
 	return nil
 }
 
+// landingOr serves "/": the landing page (where staff, attorneys and families sign in) to
+// anyone without a staff session, and home, the staff's start page, to staff.
+func (s *Server) landingOr(home http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := s.authenticate(r)
+		switch {
+		case err == nil:
+			home.ServeHTTP(w, r)
+		case parley.IsKind(err, parley.KindUnauthorized), parley.IsKind(err, parley.KindForbidden): // none, or a public session
+			v := s.base(nil, "Welcome")
+			v.Data = struct{ Portals bool }{Portals: s.c.Public != nil}
+			s.render(w, r, http.StatusOK, "landing", v)
+		default:
+			s.pageError(w, r, nil, err)
+		}
+	})
+}
+
 func (s *Server) pageHome(w http.ResponseWriter, r *http.Request, p *principal) error {
 	v := s.base(p, "parley")
 	if authz.RoleMay(p.actor, authz.ReadAlerts) {
@@ -258,7 +276,7 @@ func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request, p *principal)
 	data := auditPage{Size: size, From: from, Events: events, Prev: max(0, from-100), HasPrev: from > 0}
 	rep, verr := s.verifyAudit(p.ctx(r), p)
 	if verr != nil {
-		data.Problem = verr.Error()
+		data.Problem = publicMessage(verr)
 	} else {
 		data.Report, data.VerifyOK = &rep, true
 	}

@@ -63,7 +63,9 @@ func parseSearch(q url.Values, region string) (searchQuery, error) {
 		if len(raw) > 40 {
 			return s, parley.Errorf(op, parley.KindInvalid, "number too long")
 		}
-		if f.Number, err = phone.Normalize(raw, region); err != nil {
+		if f.Number, err = phone.Normalize(raw, region); phone.HasExtension(err) {
+			return s, parley.WrapError(op, parley.KindInvalid, err)
+		} else if err != nil {
 			return s, parley.Errorf(op, parley.KindInvalid, "number is not a phone number")
 		}
 	}

@@ -152,7 +152,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /signin", s.pageSignInForm)
 	mux.HandleFunc("POST /signin", s.pageSignIn)
 	mux.Handle("POST /signout", s.page(s.pageSignOut))
-	mux.Handle("GET /{$}", s.page(s.pageHome))
+	mux.Handle("GET /{$}", s.landingOr(s.page(s.pageHome)))
 	mux.Handle("GET /calls", s.page(s.pageCalls))
 	mux.Handle("GET /calls/{id}", s.page(s.pageCall))
 	mux.Handle("GET /audit", s.page(s.pageAudit))

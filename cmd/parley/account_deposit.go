@@ -44,7 +44,7 @@ func runAccountDeposit(ctx context.Context, m *Main, args []string) error {
 	}
 	amount, err := ledger.ParseCents(*rawAmount)
 	if err != nil {
-		return parley.WrapError("--amount", parley.KindInvalid, err)
+		return flagError("--amount", err)
 	}
 	txKey := prefix + *key
 	if len(txKey) > ledger.MaxKeyLen {

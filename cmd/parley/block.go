@@ -45,10 +45,10 @@ func runBlock(ctx context.Context, m *Main, args []string, add bool) error {
 	if *raw != "" {
 		var err error
 		if n, err = phone.Normalize(*raw, *region); err != nil {
-			return parley.WrapError("--number", parley.KindInvalid, err)
+			return flagError("--number", err)
 		}
 	} else if !admin.ValidBlockPrefix(*prefix) {
-		return parley.Errorf("--prefix", parley.KindInvalid, "must be '+' and 1 to 15 digits, not starting with 0")
+		return parley.Errorf("--prefix", parley.KindInvalid, "--prefix must be '+' and 1 to 15 digits, not starting with 0")
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
 		if err := e.admin(nil).SetBlock(ctx, admin.Block{FacilityID: *facility, Number: n, Prefix: *prefix}, add); err != nil {

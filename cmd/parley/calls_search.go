@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register("calls search", "calls search --number NUMBER | --inmate ID [--facility ID] [--from RFC3339] [--to RFC3339] [--limit N] [--purpose TEXT] [--case ID] [--json]", runCallsSearch)
+	register("calls search", "calls search [--number NUMBER] [--inmate ID] [--facility ID] (at least one of these three) [--from RFC3339] [--to RFC3339] [--limit N] [--purpose TEXT] [--case ID] [--json]", runCallsSearch)
 }
 
 // callView is the --json shape of a call record.
@@ -60,7 +60,7 @@ func runCallsSearch(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	if *raw == "" && *inmate == "" && *facility == "" {
-		return usageError("give --number, --inmate or --facility")
+		return usageError("give at least one of --number, --inmate or --facility")
 	}
 	var f parley.CallFilter
 	var err error

@@ -66,6 +66,9 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		m.usage()
 		return 0
 	}
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version") {
+		args = []string{"version"}
+	}
 	name, rest, ok := m.lookup(args)
 	if !ok {
 		fmt.Fprintf(m.Stderr, "parley: %s\n", unknownCommand(args))
@@ -89,9 +92,39 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		fmt.Fprintf(m.Stderr, "parley: %s (see: parley %s --help)\n", oneLine(err), name)
 		return 2
 	default:
+		m.logFailure(ctx, name, err)
 		fmt.Fprintf(m.Stderr, "parley: %s\n", oneLine(err))
 		return 1
 	}
+}
+
+// logFailure logs the whole error, operations and wrapped causes, when the line shown to
+// the person is only a sentence for its kind (an internal error, the database or the audit
+// log unavailable, an integrity failure): the operator needs the detail, the screen does not.
+func (m *Main) logFailure(ctx context.Context, name string, err error) {
+	switch parley.ErrorKind(err) {
+	case parley.KindInternal, parley.KindUnavailable, parley.KindIntegrity:
+		if hiddenCause(err) {
+			m.logger().ErrorContext(ctx, "command failed", "command", name, "err", err)
+		}
+	}
+}
+
+// hiddenCause reports whether err's chain wraps something the person's line leaves out: a
+// cause that is not a *parley.Error (a driver's or the system's error) under one that is.
+func hiddenCause(err error) bool {
+	var pe *parley.Error
+	for errors.As(err, &pe) {
+		if pe.Err == nil {
+			return false
+		}
+		var inner *parley.Error
+		if !errors.As(pe.Err, &inner) {
+			return true
+		}
+		err = pe.Err
+	}
+	return false
 }
 
 func isHelp(arg string) bool {
@@ -141,13 +174,14 @@ func (m *Main) usage() {
 	}
 }
 
-// oneLine flattens an error to a single line.
+// oneLine flattens an error to the single line shown to the person: its messages
+// (parley.ErrorMessage), never the operations or the internal notes they wrap.
 func oneLine(err error) string {
 	if errors.Is(err, errUsage) {
 		s := err.Error()
 		return strings.TrimSuffix(strings.TrimSuffix(s, errUsage.Error()), ": ")
 	}
-	return strings.Join(strings.Fields(err.Error()), " ")
+	return strings.Join(strings.Fields(parley.ErrorMessage(err)), " ")
 }
 
 // usageError returns an error that makes Run print its reason, name the command's --help

@@ -49,7 +49,7 @@ func (c *contactFlags) normalized() (parley.Number, error) {
 	}
 	n, err := phone.Normalize(*c.number, *c.region)
 	if err != nil {
-		return "", parley.WrapError("--number", parley.KindInvalid, err)
+		return "", flagError("--number", err)
 	}
 	return n, nil
 }
@@ -67,7 +67,7 @@ func runContactAllow(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	if *maxLen < 0 || *maxLen > admin.MaxAllowedLength {
-		return parley.Errorf("--max", parley.KindInvalid, "must be between 0 and 24h")
+		return parley.Errorf("--max", parley.KindInvalid, "--max must be between 0 and 24h")
 	}
 	return m.withEnv(ctx, c.df, func(ctx context.Context, e *env) error {
 		if err := e.admin(nil).AllowNumber(ctx, *c.facility, *c.inmate, n, *maxLen); err != nil {

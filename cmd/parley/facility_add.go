@@ -6,6 +6,7 @@ import (
 
 	"parley.dev/parley"
 	"parley.dev/parley/audit"
+	"parley.dev/parley/policy"
 )
 
 func init() {
@@ -75,6 +76,15 @@ func runFacilityAdd(ctx context.Context, m *Main, args []string) error {
 			return err
 		}
 		m.printf("facility %s added\n", f.ID)
+		// A facility without rules would drop every call: it starts with the documented
+		// defaults (policy.DefaultRules), audited like any rules change.
+		rules := policy.DefaultRules(f.ID, f.Timezone)
+		rev := parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "facility.rules", Object: "facility:" + f.ID, Detail: "defaults"}
+		if err := audit.Attempt(ctx, e.audit, rev, func() error { return e.db.SetCallRules(ctx, rules) }); err != nil {
+			return err
+		}
+		m.printf("default call rules (change them with 'parley facility rules --facility %s …'):\n", f.ID)
+		m.printRules(rules)
 		for _, g := range gateways {
 			gev := parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "gateway.add", Object: "facility:" + f.ID, Detail: g}
 			if err := audit.Attempt(ctx, e.audit, gev, func() error {

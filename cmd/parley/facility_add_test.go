@@ -146,3 +146,39 @@ func TestFacilityAddDuplicateNotAuditedOK(t *testing.T) {
 	}
 	c.ok("audit", "verify")
 }
+
+// TestFacilityDefaultRules: `facility add` gives a new facility the documented default
+// rules, prints them and audits them; `facility rules show` shows the same. A facility left
+// without rules (an older database) is told apart with what to do, and its first rules
+// need hours and a call length.
+func TestFacilityDefaultRules(t *testing.T) {
+	c := newCLI(t)
+	out := c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250", "--timezone", "America/Chicago")
+	want := []string{"default call rules", "facility:        cnty (America/Chicago)",
+		"hours:           sun 07:00-22:00,mon 07:00-22:00,tue 07:00-22:00,wed 07:00-22:00,thu 07:00-22:00,fri 07:00-22:00,sat 07:00-22:00",
+		"max call:        15m0s", "min gap:         0s", "monthly quota:   unlimited", "max concurrent:  no limit",
+		"open dialing:    false", "pin lockout:     5 failures, 15m0s"}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("facility add lacks %q:\n%s", w, out)
+		}
+	}
+	show := c.ok("facility", "rules", "show", "--facility", "cnty")
+	if !strings.Contains(out, show) {
+		t.Errorf("facility rules show:\n%s\nis not what facility add printed:\n%s", show, out)
+	}
+	ev, n := lastEvent(c.auditEvents(), "facility.rules", "facility:cnty")
+	if n != 1 || ev.Detail != "defaults" || ev.Outcome != parley.OutcomeOK {
+		t.Errorf("facility.rules audited %d times, last %+v", n, ev)
+	}
+	// A policy check at 14:00 on a Sunday in Chicago passes the hours; 23:00 does not.
+	c.ok("inmate", "add", "--facility", "cnty", "--id", "A1001", "--name", "Sam Doe", "--pin", "4821")
+	c.ok("contact", "allow", "--facility", "cnty", "--inmate", "A1001", "--number", "(201) 555-0123")
+	wantDecision(t, "in hours", check(t, c, "--pin", "4821", "--number", "2015550123", "--at", "2026-11-29T14:00:00-06:00"), true, "", "facility")
+	wantDecision(t, "after hours", check(t, c, "--pin", "4821", "--number", "2015550123", "--at", "2026-11-29T23:00:00-06:00"), false, "outside_hours", "")
+
+	c.sqlExec(`DELETE FROM call_rules WHERE facility_id = 'cnty'`)
+	c.fail(1, "facility cnty has no call rules, so every call is refused: set them with 'parley facility rules", "facility", "rules", "show", "--facility", "cnty")
+	c.fail(2, "--hours and --max-call are required", "facility", "rules", "--facility", "cnty", "--min-gap", "5m")
+	c.fail(1, "facility not found", "facility", "rules", "show", "--facility", "nowhere")
+}

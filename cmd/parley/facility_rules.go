@@ -120,19 +120,41 @@ func runFacilityRulesShow(ctx context.Context, m *Main, args []string) error {
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
 		r, err := e.db.CallRules(ctx, *facility)
-		if err != nil {
+		if parley.IsKind(err, parley.KindNotFound) {
+			if _, ferr := e.store.FindFacility(ctx, *facility); ferr != nil {
+				return ferr
+			}
+			return parley.Errorf("facility rules show", parley.KindNotFound,
+				"facility %s has no call rules, so every call is refused: set them with 'parley facility rules --facility %s --hours … --max-call …'", *facility, *facility)
+		} else if err != nil {
 			return err
 		}
-		v := viewRules(r)
 		if *asJSON {
-			return m.writeJSON(v)
+			return m.writeJSON(viewRules(r))
 		}
-		m.printf("facility:        %s (%s)\n", v.Facility, v.Timezone)
-		m.printf("hours:           %s\n", admin.FormatHours(r.Hours))
-		m.printf("max call:        %s\nmin gap:         %s\nmonthly quota:   %s\n", v.MaxCall, v.MinGap, v.MonthlyQuota)
-		m.printf("max concurrent:  %d\nopen dialing:    %t\nlockdown:        %t\n", v.MaxConcurrent, v.OpenDialing, v.Lockdown)
-		m.printf("pin lockout:     %d failures, %s\n", v.PINMaxFailures, v.PINLockout)
-		m.printf("blocked:         %d number(s), prefixes %s\n", v.BlockedNumbers, fmt.Sprint(v.BlockedPrefixes))
+		m.printRules(r)
 		return nil
 	})
+}
+
+// printRules prints a facility's call rules, one per line (blocked numbers counted only).
+func (m *Main) printRules(r policy.Rules) {
+	v := viewRules(r)
+	tz := v.Timezone
+	if tz == "" {
+		tz = "UTC"
+	}
+	m.printf("facility:        %s (%s)\n", v.Facility, tz)
+	m.printf("hours:           %s\n", admin.FormatHours(r.Hours))
+	quota, conc := "unlimited", "no limit"
+	if r.MonthlyQuota > 0 {
+		quota = v.MonthlyQuota
+	}
+	if r.MaxConcurrent > 0 {
+		conc = fmt.Sprint(r.MaxConcurrent)
+	}
+	m.printf("max call:        %s\nmin gap:         %s\nmonthly quota:   %s\n", v.MaxCall, v.MinGap, quota)
+	m.printf("max concurrent:  %s\nopen dialing:    %t\nlockdown:        %t\n", conc, v.OpenDialing, v.Lockdown)
+	m.printf("pin lockout:     %d failures, %s\n", v.PINMaxFailures, v.PINLockout)
+	m.printf("blocked:         %d number(s), prefixes %s\n", v.BlockedNumbers, fmt.Sprint(v.BlockedPrefixes))
 }

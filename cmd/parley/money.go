@@ -80,7 +80,7 @@ func (h *holderFlags) resolve(ctx context.Context, e *env) (payingAccount, error
 		return payingAccount{billing.PrepaidAccount(e.cipher, n), "prepaid account of number " + n.Redacted()}, nil
 	}
 	if err := parley.ValidateID(h.inmate); err != nil {
-		return payingAccount{}, parley.WrapError("--inmate", parley.KindInvalid, err)
+		return payingAccount{}, flagError("--inmate", err)
 	}
 	if _, err := e.store.FindInmate(ctx, h.facility, h.inmate); err != nil {
 		return payingAccount{}, err

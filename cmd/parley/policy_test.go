@@ -52,8 +52,14 @@ func callPolicyWalk(t *testing.T, c *cli) {
 	c.fail(1, "4 to 8 digits", "inmate", "pin", "--facility", "cnty", "--id", "B2002", "--pin", "12")
 	c.ok("inmate", "pin", "--facility", "cnty", "--id", "B2002", "--pin", pinB)
 
-	// Rules: the first set needs hours and a call length; bad hours are refused.
-	c.fail(2, "--hours and --max-call are required", "facility", "rules", "--facility", "cnty", "--min-gap", "5m")
+	// Rules: a new facility has the defaults (TestFacilityDefaultRules); bad hours are refused.
+	var defaults rulesView
+	if err := json.Unmarshal([]byte(c.ok("facility", "rules", "show", "--facility", "cnty", "--json")), &defaults); err != nil {
+		t.Fatal(err)
+	}
+	if defaults.MaxCallSeconds != 900 || strings.Join(defaults.Hours["mon"], ",") != "07:00-22:00" {
+		t.Fatalf("a new facility's rules = %+v", defaults)
+	}
 	c.fail(2, "nothing to change", "facility", "rules", "--facility", "cnty")
 	c.fail(1, "--hours", "facility", "rules", "--facility", "cnty", "--hours", "monday 08:00-22:00", "--max-call", "15m")
 	c.fail(1, "--hours", "facility", "rules", "--facility", "cnty", "--hours", "mon-fri 8-22", "--max-call", "15m")
@@ -61,11 +67,10 @@ func callPolicyWalk(t *testing.T, c *cli) {
 	c.fail(1, "overlaps another window", "facility", "rules", "--facility", "cnty",
 		"--hours", "mon-fri 08:00-12:00,mon 11:00-13:00", "--max-call", "15m")
 	c.fail(1, "max_call_length", "facility", "rules", "--facility", "cnty", "--hours", "daily 08:00-22:00", "--max-call", "48h")
-	c.fail(1, "pin_lockout", "facility", "rules", "--facility", "cnty", "--hours", "daily 08:00-22:00", "--max-call", "15m", "--pin-failures", "3")
+	c.fail(1, "pin_lockout", "facility", "rules", "--facility", "cnty", "--hours", "daily 08:00-22:00", "--max-call", "15m", "--pin-failures", "3", "--pin-lockout", "0s")
 	c.fail(2, "--lockdown must be on or off", "facility", "rules", "--facility", "cnty", "--lockdown", "maybe")
 	c.fail(2, "invalid value", "facility", "rules", "--facility", "cnty", "--max-call", "fifteen")
 	c.fail(1, "not found", "facility", "rules", "--facility", "nope", "--hours", "daily 08:00-22:00", "--max-call", "15m")
-	c.fail(1, "no call rules", "facility", "rules", "show", "--facility", "cnty")
 	c.ok("facility", "rules", "--facility", "cnty", "--hours", "mon-fri 08:00-22:00,sat-sun 09:00-21:00",
 		"--max-call", "15m", "--min-gap", "5m", "--monthly-quota", "600m", "--max-concurrent", "10",
 		"--pin-failures", "3", "--pin-lockout", "30m")

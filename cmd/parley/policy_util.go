@@ -28,7 +28,7 @@ func (e *env) inmateObject(facilityID, inmateID string) string {
 func parseHours(s string) (policy.Week, error) {
 	wk, err := admin.ParseHours(s)
 	if err != nil {
-		return wk, parley.WrapError("--hours", parley.KindInvalid, err)
+		return wk, flagError("--hours", err)
 	}
 	return wk, nil
 }
@@ -74,4 +74,10 @@ func viewRules(r policy.Rules) rulesView {
 		}
 	}
 	return v
+}
+
+// flagError is a bad flag value: the person reads "--number: <why>" (the flag is the
+// message, since parley.ErrorMessage never shows an Op).
+func flagError(flag string, err error) error {
+	return &parley.Error{Op: flag, Kind: parley.KindInvalid, Message: flag, Err: err}
 }

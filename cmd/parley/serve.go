@@ -134,6 +134,10 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 			staffLive = live
 		}
 		sender, sipSender := m.codeSender(sipCfg != nil)
+		if party != nil && m.CodeSender == nil {
+			// The built-in called party cannot hear a code: the demo prints it instead.
+			sender, sipSender = &demoCodeSender{out: m.Stdout}, nil
+		}
 		handler, err := m.httpHandler(e, staffLive, sender)
 		if err != nil {
 			ln.Close()
@@ -162,11 +166,18 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Serve(ln) }()
 		var demoSeeded []string
+		var demoAccts *demoAccounts
 		if *demo {
 			if demoSeeded, err = e.seedDemo(ctx); err != nil {
 				srv.Close()
 				return err
 			}
+			var more []string
+			if demoAccts, more, err = e.seedDemoAccounts(ctx, m); err != nil {
+				srv.Close()
+				return err
+			}
+			demoSeeded = append(demoSeeded, more...)
 		}
 		var sipSrv *sip.Server
 		if sipCfg != nil {
@@ -179,7 +190,8 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 			}
 			log.Info("parley serving SIP", "udp", sipSrv.UDPAddr().String(), "tcp", sipSrv.TCPAddr().String())
 			if *demo {
-				m.printDemo(sipSrv.UDPAddr(), demoSeeded)
+				m.printDemo(demoBanner{sip: sipSrv.UDPAddr(), web: "http://" + ln.Addr().String(), added: demoSeeded,
+					accounts: demoAccts, builtInParty: party != nil})
 			}
 			if m.SIPReady != nil {
 				m.SIPReady <- sipSrv.UDPAddr().String()

@@ -195,26 +195,71 @@ func (d *demoCalledParty) Close() {
 	d.trunk.Close()
 }
 
-// printDemo tells how to place a call with a common softphone.
-func (m *Main) printDemo(sipAddr netip.AddrPort, added []string) {
-	if len(added) == 0 {
+// demoBanner is what `serve --demo` prints once it runs.
+type demoBanner struct {
+	sip          netip.AddrPort
+	web          string // base URL of the web side
+	added        []string
+	accounts     *demoAccounts
+	builtInParty bool // no --trunk: the built-in called party answers, codes are printed
+}
+
+// printDemo tells how to try every side: the web address, a staff account per role with
+// its TOTP secret and QR code, the attorney and family accounts, and the softphone settings.
+func (m *Main) printDemo(b demoBanner) {
+	if len(b.added) == 0 {
 		m.printf("parley demo: already seeded\n")
 	}
-	for _, a := range added {
+	for _, a := range b.added {
 		m.printf("parley demo: seeded %s\n", a)
 	}
+	m.printf("\nWeb: %[1]s/ (the landing page links every sign-in)\n\n"+
+		"Staff: sign in at %[1]s/signin with the name, the password %[2]s and the 6-digit code of an\n"+
+		"authenticator app holding the account's TOTP secret (SHA-256, 6 digits, 30 s; scan its QR code below):\n",
+		b.web, demoStaffPassword)
+	if b.accounts != nil {
+		for _, s := range b.accounts.Staff {
+			m.printf("  %-18s %-13s TOTP secret %s\n", s.Name, s.Role, s.TOTPSecret)
+		}
+		for _, s := range b.accounts.Staff {
+			qr, err := terminalQR(s.URL)
+			if err != nil {
+				m.printf("  (no QR code for %s: %v; the URL is %s)\n", s.Name, err, s.URL)
+				continue
+			}
+			m.printf("\n%s (%s):\n%s", s.Name, s.URL, qr)
+		}
+		m.printf("\nAttorney: sign in at %[1]s/attorney/signin as %[2]s, password %[3]s: verified,\n"+
+			"  office number %[4]s registered as privileged (calls to it are never recorded).\n"+
+			"Family: sign in at %[1]s/family/signin as %[5]s, password %[3]s: bound to the\n"+
+			"  verified number %[6]s, prepaid balance %[7]s (deposits are simulated).\n",
+			b.web, demoAttorneyName, demoPublicPassword, demoPrivileged[2:], demoFamilyName, demoAllowed[2:], b.accounts.Balance)
+	}
+	if b.builtInParty {
+		m.printf("Verification codes: the built-in called party cannot hear the code call, so this terminal\n" +
+			"  prints each code the web sends (\"parley demo: the verification code for the number ending 42\n" +
+			"  is …\"); codes never go to the log.\n")
+	}
+	host := b.sip.Addr().String()
+	if b.sip.Addr().IsUnspecified() {
+		host = "this machine's IP address"
+	}
 	m.printf(`
-Place a call with a softphone (Linphone, MicroSIP…): add a SIP account
-  SIP server / domain:  %[1]s   (UDP or TCP)
-  user name:            %[2]s
-  password:             %[3]s
-  (realm "%[4]s"; no proxy, no STUN; codec PCMU or PCMA; DTMF RFC 2833/4733 or SIP INFO)
-then dial any extension, e.g. "parley" (sip:parley@%[1]s). parley answers:
+Place a call with a softphone (Linphone, MicroSIP, baresip…): add a SIP account
+  SIP server / domain:  %[1]s
+  port:                 %[2]d
+  transport:            UDP or TCP
+  user name:            %[3]s   (authentication user too)
+  password:             %[4]s
+  realm:                %[5]s   (digest; no proxy, no STUN, no outbound registrar)
+  codec PCMU or PCMA; DTMF RFC 2833/4733 or SIP INFO
+then dial any extension, e.g. "parley" (sip:parley@%[6]s). parley answers:
   1. press 1 for English (2 for Spanish)
-  2. enter the PIN %[5]s then #
-  3. enter the number %[6]s then # (an allowed number; the built-in called party
-     answers, presses 1 and plays a tone, recorded), or %[7]s then # (an attorney:
+  2. enter the PIN %[7]s then #
+  3. enter the number %[8]s then # (an allowed number; the built-in called party
+     answers, presses 1 and plays a tone, recorded), or %[9]s then # (an attorney:
      private, never recorded)
-Hang up to end the call; 'parley calls search --facility %[8]s' lists it.
-`, sipAddr, demoPhoneUser, demoPhonePass, sipRealm, demoPIN, demoAllowed[2:], demoPrivileged[2:], demoFacility)
+Hang up to end the call; 'parley calls search --facility %[10]s' lists it, and so does the
+family's page and, for staff, %[11]s/calls.
+`, host, b.sip.Port(), demoPhoneUser, demoPhonePass, sipRealm, b.sip, demoPIN, demoAllowed[2:], demoPrivileged[2:], demoFacility, b.web)
 }

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -20,11 +23,18 @@ func TestServeDemo(t *testing.T) {
 	sipWaitFor(t, "the retention run", func() bool { return strings.Contains(srv.stderr.String(), "retention run done") })
 	out := srv.stdout.String()
 	for _, want := range []string{srv.sip.String(), demoPhoneUser, demoPhonePass, demoPIN, demoAllowed[2:],
-		demoPrivileged[2:], "Linphone", "seeded facility demo", "seeded phone demo-phone"} {
+		demoPrivileged[2:], "Linphone", "seeded facility demo", "seeded phone demo-phone",
+		"SIP server / domain:  " + srv.sip.Addr().String() + "\n", fmt.Sprintf("port:                 %d\n", srv.sip.Port()),
+		"transport:            UDP or TCP", "password:             " + demoPhonePass, "realm:                " + sipRealm,
+		"Web: " + srv.http + "/", srv.http + "/signin", demoStaffPassword,
+		srv.http + "/attorney/signin as " + demoAttorneyName, srv.http + "/family/signin as " + demoFamilyName, demoPublicPassword,
+		"prepaid balance $20.00", "seeded a deposit of $20.00", "the verification code for the number ending"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the instructions lack %q:\n%s", want, out)
 		}
 	}
+	secrets := demoSecrets(t, out)
+	demoTryEverySide(t, c, srv, secrets)
 
 	p, err := siptest.NewPhone(netip.MustParseAddr("127.0.0.1"))
 	if err != nil {
@@ -68,6 +78,8 @@ func TestServeDemo(t *testing.T) {
 	sipWaitFor(t, "the retention run", func() bool { return strings.Contains(again.stderr.String(), "retention run done") })
 	if out := again.stdout.String(); !strings.Contains(out, "already seeded") || strings.Contains(out, "seeded facility") {
 		t.Errorf("second run:\n%s", out)
+	} else if again := demoSecrets(t, out); fmt.Sprint(again) != fmt.Sprint(secrets) {
+		t.Errorf("the second run prints the TOTP secrets %v, the first %v", again, secrets)
 	}
 	again.stop(t)
 	if out := c.ok("facility", "list"); strings.Count(out, "demo") != 1 {
@@ -84,13 +96,104 @@ func TestServeDemo(t *testing.T) {
 	for _, ev := range events {
 		seen[ev.Action]++
 	}
-	for _, action := range []string{"facility.add", "facility.rules", "inmate.add", "phone.add"} {
-		if seen[action] != 1 {
-			t.Errorf("%s audited %d times, want once", action, seen[action])
+	for _, action := range []string{"facility.add", "facility.rules", "inmate.add", "phone.add", "user.add", "user.enrol",
+		"public.signup", "attorney.verify"} {
+		want := map[string]int{"user.add": 5, "user.enrol": 5, "public.signup": 2}[action]
+		if want == 0 {
+			want = 1
+		}
+		if seen[action] != want {
+			t.Errorf("%s audited %d times, want %d", action, seen[action], want)
 		}
 	}
 	if seen["contact.allow"] != 2 {
 		t.Errorf("contact.allow audited %d times, want 2", seen["contact.allow"])
 	}
 	c.ok("audit", "verify")
+}
+
+// demoSecretRE matches a staff account's line in the banner.
+var demoSecretRE = regexp.MustCompile(`(?m)^  (demo-[a-z]+) +([a-z]+) +TOTP secret ([A-Z2-7]+)$`)
+
+// demoSecrets returns each demo staff account's TOTP secret as the banner prints it, and
+// checks that each has a QR code.
+func demoSecrets(t *testing.T, out string) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	for _, m := range demoSecretRE.FindAllStringSubmatch(out, -1) {
+		if m[1] != "demo-"+m[2] {
+			t.Errorf("account %s has the role %s", m[1], m[2])
+		}
+		got[m[1]] = m[3]
+		qr, err := terminalQR(totpURL(m[1], m[3]))
+		if err != nil || !strings.Contains(out, m[1]+" ("+totpURL(m[1], m[3])+"):\n"+qr) {
+			t.Errorf("no QR code of %s's TOTP URL in the banner (%v)", m[1], err)
+		}
+	}
+	for _, role := range demoRoles {
+		if got["demo-"+string(role)] == "" {
+			t.Errorf("the banner has no %s account:\n%s", role, out)
+		}
+	}
+	return got
+}
+
+// demoTryEverySide follows the banner on every side: each staff account signs in with its
+// password and a code from its TOTP secret and reaches its start page; the attorney finds
+// the number registered and adds another, confirmed with the code the terminal shows (and
+// the log never does); the family finds the number verified and the balance.
+func demoTryEverySide(t *testing.T, c *cli, srv *serving, secrets map[string]string) {
+	t.Helper()
+	for name, secret := range secrets {
+		s := signIn(t, c, srv.http, name, demoStaffPassword, secret)
+		if status, body := s.do("GET", "/api/v1/session", nil); status != http.StatusOK || !strings.Contains(string(body), `"role":"`+strings.TrimPrefix(name, "demo-")+`"`) {
+			t.Errorf("%s's session: %d %s", name, status, body)
+		}
+	}
+	att := publicSignInWith(t, srv.http, "attorney", demoAttorneyName, demoPublicPassword)
+	var nums struct {
+		Status  string
+		Numbers []struct{ ID, Number, Label, State string }
+	}
+	status, body := att.do("GET", "/api/v1/attorney/numbers", nil)
+	json.Unmarshal(body, &nums)
+	if status != http.StatusOK || nums.Status != "verified" || len(nums.Numbers) != 1 ||
+		nums.Numbers[0].Number != demoPrivileged || nums.Numbers[0].State != "registered" {
+		t.Errorf("the demo attorney: %d %s", status, body)
+	}
+	const cell = "+12025550177"
+	status, body = att.do("POST", "/api/v1/attorney/numbers", map[string]string{"number": cell, "label": "cell"})
+	wantStatus(t, "the attorney's cell", status, body, http.StatusCreated)
+	var added struct{ ID string }
+	json.Unmarshal(body, &added)
+	codeRE := regexp.MustCompile(`parley demo: the verification code for the number ending 77 is ([0-9]{6})\n`)
+	var code string
+	sipWaitFor(t, "the code on the terminal", func() bool {
+		m := codeRE.FindStringSubmatch(srv.stdout.String())
+		if m != nil {
+			code = m[1]
+		}
+		return m != nil
+	})
+	if strings.Contains(srv.stderr.String(), code) {
+		t.Error("the verification code is in the log")
+	}
+	status, body = att.do("POST", "/api/v1/attorney/numbers/"+added.ID+"/code", map[string]string{"code": code})
+	wantStatus(t, "the cell's code", status, body, http.StatusOK)
+
+	fam := publicSignInWith(t, srv.http, "family", demoFamilyName, demoPublicPassword)
+	var num struct {
+		Number struct{ Number, State string }
+	}
+	status, body = fam.do("GET", "/api/v1/family/number", nil)
+	json.Unmarshal(body, &num)
+	if status != http.StatusOK || num.Number.Number != demoAllowed || num.Number.State != "verified" {
+		t.Errorf("the demo family's number: %d %s", status, body)
+	}
+	var acct struct{ Balance string }
+	status, body = fam.do("GET", "/api/v1/family/account", nil)
+	json.Unmarshal(body, &acct)
+	if status != http.StatusOK || acct.Balance != "$20.00" {
+		t.Errorf("the demo family's account: %d %s", status, body)
+	}
 }

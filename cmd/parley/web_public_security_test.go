@@ -56,6 +56,7 @@ func TestPublicBadInput(t *testing.T) {
 		{anon, "GET", "/api/v1/attorney/numbers", nil, 401, "unauthorized", "sign in"},
 		{att, "POST", "/api/v1/attorney/numbers", map[string]string{"number": "'; DROP TABLE public_numbers;--", "label": "office"}, 400, "invalid", "not a phone number"},
 		{att, "POST", "/api/v1/attorney/numbers", map[string]string{"number": "+1 555 0", "label": "office"}, 400, "invalid", "not a phone number"},
+		{att, "POST", "/api/v1/attorney/numbers", map[string]string{"number": "(415) 555-2671 x12", "label": "office"}, 400, "invalid", "has an extension"},
 		{att, "POST", "/api/v1/attorney/numbers", map[string]string{"number": strings.Repeat("1", 50), "label": "office"}, 400, "invalid", "too long"},
 		{att, "POST", "/api/v1/attorney/numbers", map[string]string{"number": "+12025550178", "label": "yacht"}, 400, "invalid", "label"},
 		{att, "POST", "/api/v1/attorney/numbers", map[string]string{"number": "+12025550177", "label": "cell"}, 409, "conflict", "already"},
@@ -94,6 +95,7 @@ func TestPublicBadInput(t *testing.T) {
 		if strings.Contains(string(b), "<script>") || strings.Contains(string(b), "DROP TABLE") || strings.Contains(string(b), "OR '1'") {
 			t.Errorf("%s %.80s: the error echoes the input: %s", c.method, c.path, b)
 		}
+		assertNoOp(t, c.method+" "+c.path, string(b))
 	}
 	// CSRF and origin, on the API and on a page form.
 	noToken := *fam
@@ -185,6 +187,7 @@ func TestPublicPagesBadInput(t *testing.T) {
 		{anon, "/family/signin", url.Values{"name": {"family@matrix.example"}, "password": {"wrong password here"}}, 401, "name, password or code is wrong"},
 		{anon, "/attorney/signin", url.Values{"name": {"family@matrix.example"}, "password": {publicPassword}}, 401, "name, password or code is wrong"},
 		{att, "/attorney/numbers", url.Values{"number": {"<script>alert(1)</script>"}, "label": {"office"}}, 400, "not a phone number"},
+		{att, "/attorney/numbers", url.Values{"number": {"(415) 555-2671 x12"}, "label": {"office"}}, 400, "has an extension"},
 		{att, "/attorney/numbers", url.Values{"number": {"+12025550190"}, "label": {"yacht"}}, 400, "label must be"},
 		{att, "/attorney/numbers/..%2Fx/code", url.Values{"code": {"123456"}}, 404, "not found"},
 		{att, "/attorney/numbers/0123456789abcdef0123456789abcdef/resend", url.Values{}, 404, "not found"},
@@ -203,6 +206,7 @@ func TestPublicPagesBadInput(t *testing.T) {
 		if strings.Contains(page, "<script>alert") || strings.Contains(page, "<b>x</b>") || strings.Contains(page, "<i>x</i>") {
 			t.Errorf("POST %s: the page shows the input unescaped", c.path)
 		}
+		assertNoOp(t, "POST "+c.path, page)
 	}
 	// The only events: the failed sign-in, the refused sign-in to the wrong side, and the
 	// auditor's read.

@@ -55,8 +55,14 @@ func wrongCode(code string) string {
 // publicSignIn signs a public account in through the API.
 func publicSignIn(t *testing.T, base, side, name string) *staff {
 	t.Helper()
+	return publicSignInWith(t, base, side, name, publicPassword)
+}
+
+// publicSignInWith signs a public account in through the API with its password.
+func publicSignInWith(t *testing.T, base, side, name, password string) *staff {
+	t.Helper()
 	s := newClient(t, base)
-	status, body := s.do("POST", "/api/v1/"+side+"/session", map[string]string{"name": name, "password": publicPassword})
+	status, body := s.do("POST", "/api/v1/"+side+"/session", map[string]string{"name": name, "password": password})
 	if status != http.StatusCreated {
 		t.Fatalf("sign in %s: %d %s", side, status, body)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -47,6 +48,8 @@ func TestWebBadInput(t *testing.T) {
 		{inv, "GET", "/api/v1/calls?facility=cnty", nil, 400, "invalid", "purpose is required"},
 		{inv, "GET", "/api/v1/calls?purpose=p", nil, 400, "invalid", "give a number"},
 		{inv, "GET", "/api/v1/calls?purpose=p&number=%27%3B%20DROP%20TABLE%20calls%3B--", nil, 400, "invalid", "not a phone number"},
+		{inv, "GET", "/api/v1/calls?purpose=p&number=" + url.QueryEscape("(415) 555-2671 x12"), nil, 400, "invalid", "has an extension"},
+		{admin, "POST", "/api/v1/privileged", map[string]string{"number": "+1 212 555 0111 ext. 4", "kind": "attorney"}, 400, "invalid", "has an extension"},
 		{inv, "GET", "/api/v1/calls?purpose=p&facility=cnty%27%20OR%20%271%27%3D%271", nil, 400, "invalid", "facility id"},
 		{inv, "GET", "/api/v1/calls?purpose=p&facility=cnty&inmate=%3Cscript%3E", nil, 400, "invalid", "inmate id"},
 		{inv, "GET", "/api/v1/calls?purpose=p&facility=cnty&limit=0", nil, 400, "invalid", "limit"},
@@ -70,6 +73,7 @@ func TestWebBadInput(t *testing.T) {
 		if strings.Contains(string(b), "<script>") || strings.Contains(string(b), "DROP TABLE") {
 			t.Errorf("%s %.80s: the error echoes the input: %s", c.method, c.path, b)
 		}
+		assertNoOp(t, c.method+" "+c.path, string(b))
 	}
 	// CSRF: a state change without the session's token, or from another origin, is refused.
 	noToken := *admin
