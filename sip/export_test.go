@@ -11,3 +11,6 @@ func SetPromptHook(s *Server, f func(callID, leg string, id prompts.ID)) { s.onP
 
 // AdvanceClock moves the server's clock (nonce, lockout and registration expiry) forward.
 func AdvanceClock(s *Server, d time.Duration) { s.clockSkew.Add(int64(d)) }
+
+// SetMD5Allowed stands in for FIPS mode (allowed false) in the digest authenticator.
+func SetMD5Allowed(s *Server, allowed bool) { s.auth.md5Off.Store(!allowed) }
