@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/fips140"
 	"encoding/json"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,7 +35,8 @@ func TestPhoneCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &list); err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 1 || list[0].User != phoneUser || list[0].Facility != "cnty" || list[0].Realm != "parley" {
+	if len(list) != 1 || list[0].User != phoneUser || list[0].Facility != "cnty" || list[0].Realm != "parley" ||
+		list[0].Digest != "sha256" {
 		t.Fatalf("phone list: %s", out)
 	}
 	// Neither the password nor anything derived from it is shown or stored in clear.
@@ -42,17 +45,61 @@ func TestPhoneCommands(t *testing.T) {
 	}
 	assertNotOnDisk(t, c.data, phonePassword)
 
+	testPhoneDigest(t, c)
+
 	c.ok("phone", "remove", "--user", phoneUser)
 	c.fail(1, "not found", "phone", "remove", "--user", phoneUser)
 	if out := c.ok("phone", "list", "--json"); strings.TrimSpace(out) != "[]" {
 		t.Fatalf("after remove: %s", out)
 	}
 	audit := c.ok("audit", "list", "--json")
-	for _, action := range []string{"phone.add", "phone.remove"} {
+	for _, action := range []string{"phone.add", "phone.password", "phone.remove"} {
 		if !strings.Contains(audit, action) {
 			t.Errorf("no %s audit event", action)
 		}
 	}
+}
+
+// testPhoneDigest: --digest on add and on password (which needs the password), shown by
+// phone list, and its bad input.
+func testPhoneDigest(t *testing.T, c *cli) {
+	t.Helper()
+	c.ok("phone", "add", "--facility", "cnty", "--user", "pod-md5", "--password", phonePassword, "--digest", "md5")
+	c.ok("phone", "add", "--facility", "cnty", "--user", "pod-both", "--password", phonePassword, "--digest", "md5,sha256")
+	for _, bad := range []string{"", "sha1", "md5,md5", "sha256,", "MD5-sess", "sha256 md5"} {
+		c.fail(2, "--digest must be sha256, md5 or sha256,md5", "phone", "add", "--facility", "cnty", "--user", "p3",
+			"--password", phonePassword, "--digest", bad)
+	}
+	digests := func() map[string]string {
+		var list []phoneView
+		if err := json.Unmarshal([]byte(c.ok("phone", "list", "--json")), &list); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, p := range list {
+			m[p.User] = p.Digest
+		}
+		return m
+	}
+	if d := digests(); d[phoneUser] != "sha256" || d["pod-md5"] != "md5" || d["pod-both"] != "sha256,md5" || len(d) != 3 {
+		t.Fatalf("digests %v", d)
+	}
+	if out := c.ok("phone", "list"); !strings.Contains(out, "DIGEST") || !strings.Contains(out, "sha256,md5") {
+		t.Errorf("phone list:\n%s", out)
+	}
+	// Changing the algorithms needs the password; the digest alone is kept otherwise.
+	c.fail(2, "-password", "phone", "password", "--user", "pod-md5", "--digest", "sha256")
+	c.fail(2, "at least 10 characters", "phone", "password", "--user", "pod-md5", "--password", "short")
+	c.fail(2, "--digest must be", "phone", "password", "--user", "pod-md5", "--password", phonePassword, "--digest", "sha512")
+	c.fail(1, "not found", "phone", "password", "--user", "pod-none", "--password", phonePassword)
+	c.ok("phone", "password", "--user", "pod-md5", "--password", phonePassword+"-2", "--digest", "sha256,md5")
+	c.ok("phone", "password", "--user", "pod-both", "--password", phonePassword+"-3")
+	if d := digests(); d["pod-md5"] != "sha256,md5" || d["pod-both"] != "sha256,md5" {
+		t.Fatalf("after phone password: %v", d)
+	}
+	assertNotOnDisk(t, c.data, phonePassword+"-2")
+	c.ok("phone", "remove", "--user", "pod-md5")
+	c.ok("phone", "remove", "--user", "pod-both")
 }
 
 // assertNotOnDisk fails if any file under dir contains secret.
@@ -145,5 +192,42 @@ func TestServeSIPRegisteredPhone(t *testing.T) {
 	calls := searchNumber(t, c, sipNumber)
 	if len(calls) != 1 || calls[0].Status != "completed" || calls[0].DeviceID != phoneUser || calls[0].FacilityID != "cnty" {
 		t.Fatalf("calls %+v", calls)
+	}
+}
+
+// TestPhoneDigestFIPS: under GODEBUG=fips140=only (a child test process), phone add and
+// phone password refuse MD5 with a clear reason and add SHA-256 phones; serve --demo
+// seeds one SHA-256 phone and no MD5 one.
+func TestPhoneDigestFIPS(t *testing.T) {
+	if !fips140.Enabled() {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestPhoneDigestFIPS$", "-test.v")
+		cmd.Env = append(os.Environ(), "GODEBUG=fips140=only")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestPhoneDigestFIPS") {
+			t.Fatalf("under GODEBUG=fips140=only: %v\n%s", err, out)
+		}
+		return
+	}
+	c := newCLI(t)
+	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250")
+	for _, d := range []string{"md5", "sha256,md5"} {
+		c.fail(2, "MD5 digest is not allowed while parley runs in FIPS mode", "phone", "add", "--facility", "cnty",
+			"--user", phoneUser, "--password", phonePassword, "--digest", d)
+	}
+	c.ok("phone", "add", "--facility", "cnty", "--user", phoneUser, "--password", phonePassword)
+	c.fail(2, "MD5 digest is not allowed", "phone", "password", "--user", phoneUser, "--password", phonePassword, "--digest", "md5")
+	c.ok("phone", "password", "--user", phoneUser, "--password", phonePassword, "--digest", "sha256")
+	if out := c.ok("phone", "list", "--json"); !strings.Contains(out, `"digest": "sha256"`) || strings.Contains(out, "md5") {
+		t.Errorf("phone list: %s", out)
+	}
+
+	demo := newCLI(t)
+	srv := startServeArgs(t, demo, "--demo")
+	sipWaitFor(t, "the demo's instructions", func() bool { return strings.Contains(srv.stdout.String(), "Hang up to end the call") })
+	srv.stop(t)
+	out := srv.stdout.String()
+	if !strings.Contains(out, "seeded phone "+demoPhoneUser+" (digest sha256)") || strings.Contains(out, demoPhoneMD5) ||
+		!strings.Contains(out, "MD5 is refused in FIPS mode") {
+		t.Errorf("the demo in FIPS mode:\n%s", out)
 	}
 }
