@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	sipgo "github.com/emiago/sipgo/sip"
+	"github.com/icholy/digest"
+
 	"parley.dev/parley/sip/siptest"
 )
 
@@ -229,5 +232,90 @@ func TestPhoneDigestFIPS(t *testing.T) {
 	if !strings.Contains(out, "seeded phone "+demoPhoneUser+" (digest sha256)") || strings.Contains(out, demoPhoneMD5) ||
 		!strings.Contains(out, "MD5 is refused in FIPS mode") {
 		t.Errorf("the demo in FIPS mode:\n%s", out)
+	}
+}
+
+// TestServePhoneDigestChange: a running serve challenges each phone with its stored
+// algorithms, read at each challenge: after 'phone password --digest md5' the phone is
+// offered MD5 alone and registers with the new password only; back to sha256 it is
+// offered SHA-256 alone and an MD5 answer is refused.
+func TestServePhoneDigestChange(t *testing.T) {
+	c := newCLI(t)
+	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250")
+	c.ok("phone", "add", "--facility", "cnty", "--user", phoneUser, "--password", phonePassword)
+	srv := startServe(t, c, "sip:127.0.0.1:9")
+	p, err := siptest.NewPhone(netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), sipGuard)
+	defer cancel()
+	offered := func() []string {
+		res, err := p.Do(ctx, p.NewRegister(srv.sip, phoneUser, 300))
+		if err != nil || res.StatusCode != 401 {
+			t.Fatalf("REGISTER: %v %v", res, err)
+		}
+		var algs []string
+		for _, h := range res.GetHeaders("WWW-Authenticate") {
+			c, err := digest.ParseChallenge(h.Value())
+			if err != nil {
+				t.Fatal(err)
+			}
+			algs = append(algs, c.Algorithm)
+		}
+		return algs
+	}
+	register := func(password string) int {
+		res, err := p.Register(ctx, srv.sip, phoneUser, password, 300)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.StatusCode
+	}
+	if got := offered(); len(got) != 1 || got[0] != "SHA-256" {
+		t.Fatalf("a default phone is offered %v, want SHA-256 alone", got)
+	}
+	c.ok("phone", "password", "--user", phoneUser, "--password", phonePassword+"-md5", "--digest", "md5")
+	if got := offered(); len(got) != 1 || got[0] != "MD5" {
+		t.Fatalf("after --digest md5: offered %v", got)
+	}
+	if code := register(phonePassword); code == 200 {
+		t.Error("the old password still registers")
+	}
+	if code := register(phonePassword + "-md5"); code != 200 {
+		t.Fatalf("MD5 register with the new password: %d\n%s", code, srv.stderr.String())
+	}
+	c.ok("phone", "password", "--user", phoneUser, "--password", phonePassword+"-md5", "--digest", "sha256")
+	if got := offered(); len(got) != 1 || got[0] != "SHA-256" {
+		t.Fatalf("after --digest sha256: offered %v", got)
+	}
+	// An MD5 answer to that challenge (a phone that ignores the algorithm) is refused.
+	req := p.NewRegister(srv.sip, phoneUser, 300)
+	res, err := p.Do(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chal, err := digest.ParseChallenge(res.GetHeader("WWW-Authenticate").Value())
+	if err != nil {
+		t.Fatal(err)
+	}
+	chal.Algorithm = "MD5"
+	cred, err := digest.Digest(chal, digest.Options{Method: "REGISTER", URI: req.Recipient.Addr(), Username: phoneUser,
+		Password: phonePassword + "-md5", Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req = p.NewRegister(srv.sip, phoneUser, 300)
+	req.AppendHeader(sipgo.NewHeader("Authorization", cred.String()))
+	if res, err := p.Do(ctx, req); err != nil || res.StatusCode != 401 {
+		t.Fatalf("an MD5 answer from a SHA-256 phone: %v %v, want 401", res, err)
+	}
+	if code := register(phonePassword + "-md5"); code != 200 {
+		t.Fatalf("SHA-256 register: %d", code)
+	}
+	srv.stop(t)
+	if strings.Contains(srv.stderr.String(), phonePassword) {
+		t.Error("serve logged a password")
 	}
 }
