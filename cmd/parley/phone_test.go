@@ -203,8 +203,13 @@ func TestServeSIPRegisteredPhone(t *testing.T) {
 // seeds one SHA-256 phone and no MD5 one.
 func TestPhoneDigestFIPS(t *testing.T) {
 	if !fips140.Enabled() {
+		// Phones set to md5 and sha256,md5, stored before FIPS mode was turned on.
+		stored := newCLI(t)
+		stored.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250")
+		stored.ok("phone", "add", "--facility", "cnty", "--user", "pod-md5", "--password", phonePassword, "--digest", "md5")
+		stored.ok("phone", "add", "--facility", "cnty", "--user", "pod-both", "--password", phonePassword, "--digest", "sha256,md5")
 		cmd := exec.Command(os.Args[0], "-test.run=^TestPhoneDigestFIPS$", "-test.v")
-		cmd.Env = append(os.Environ(), "GODEBUG=fips140=only")
+		cmd.Env = append(os.Environ(), "GODEBUG=fips140=only", "PARLEY_TEST_FIPS_DATA="+stored.data, "PARLEY_TEST_FIPS_KEYS="+stored.keys)
 		out, err := cmd.CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "--- PASS: TestPhoneDigestFIPS") {
 			t.Fatalf("under GODEBUG=fips140=only: %v\n%s", err, out)
@@ -224,6 +229,8 @@ func TestPhoneDigestFIPS(t *testing.T) {
 		t.Errorf("phone list: %s", out)
 	}
 
+	testServeStoredMD5UnderFIPS(t)
+
 	demo := newCLI(t)
 	srv := startServeArgs(t, demo, "--demo")
 	sipWaitFor(t, "the demo's instructions", func() bool { return strings.Contains(srv.stdout.String(), "Hang up to end the call") })
@@ -232,6 +239,43 @@ func TestPhoneDigestFIPS(t *testing.T) {
 	if !strings.Contains(out, "seeded phone "+demoPhoneUser+" (digest sha256)") || strings.Contains(out, demoPhoneMD5) ||
 		!strings.Contains(out, "MD5 is refused in FIPS mode") {
 		t.Errorf("the demo in FIPS mode:\n%s", out)
+	}
+}
+
+// testServeStoredMD5UnderFIPS: serve in FIPS mode over phones stored before it: it warns
+// at start with counts, refuses the md5 phone with 403 and a warning naming its device
+// id, offers the sha256,md5 phone SHA-256 alone, and that phone registers.
+func testServeStoredMD5UnderFIPS(t *testing.T) {
+	stored := newCLI(t)
+	stored.data, stored.keys = os.Getenv("PARLEY_TEST_FIPS_DATA"), os.Getenv("PARLEY_TEST_FIPS_KEYS")
+	if stored.data == "" {
+		t.Fatal("no stored phones from the parent test")
+	}
+	srv := startServe(t, stored, "sip:127.0.0.1:9")
+	p, err := siptest.NewPhone(netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), sipGuard)
+	defer cancel()
+	if res, err := p.Do(ctx, p.NewRegister(srv.sip, "pod-md5", 300)); err != nil || res.StatusCode != 403 {
+		t.Fatalf("the md5 phone in FIPS mode: %v %v, want 403", res, err)
+	}
+	res, err := p.Do(ctx, p.NewRegister(srv.sip, "pod-both", 300))
+	if err != nil || res.StatusCode != 401 || len(res.GetHeaders("WWW-Authenticate")) != 1 ||
+		!strings.Contains(res.GetHeader("WWW-Authenticate").Value(), "algorithm=SHA-256") {
+		t.Fatalf("the sha256,md5 phone in FIPS mode: %v %v, want SHA-256 alone", res, err)
+	}
+	if res, err := p.Register(ctx, srv.sip, "pod-both", phonePassword, 300); err != nil || res.StatusCode != 200 {
+		t.Fatalf("SHA-256 register in FIPS mode: %v %v", res, err)
+	}
+	srv.stop(t)
+	logs := srv.stderr.String()
+	for _, want := range []string{"md5_only=1 md5_also_offered_sha256_only=1", "digest is MD5 only, not allowed in FIPS mode", "user=pod-md5"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("serve's log lacks %q:\n%s", want, logs)
+		}
 	}
 }
 
