@@ -156,7 +156,7 @@ func migrationCount(t *testing.T) int {
 	return len(files)
 }
 
-// TestPhoneDigestMigration: a phone stored before migration 0014 (both hashes, no digest
+// TestPhoneDigestMigration: a phone stored before migration 0016 (both hashes, no digest
 // column) is offered both algorithms after it, as before; a digest column edited
 // against the sealed hashes fails integrity.
 func TestPhoneDigestMigration(t *testing.T) {
@@ -175,8 +175,8 @@ func TestPhoneDigestMigration(t *testing.T) {
 	if err := s.AddPhone(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	// Back to the schema before 0014.
-	for _, q := range []string{`ALTER TABLE phones DROP COLUMN digest`, `DELETE FROM schema_migrations WHERE version = 14`} {
+	// Back to the schema before 0016.
+	for _, q := range []string{`ALTER TABLE phones DROP COLUMN digest`, `DELETE FROM schema_migrations WHERE version = 16`} {
 		if _, err := s.SQL().Exec(q); err != nil {
 			t.Fatal(err)
 		}
