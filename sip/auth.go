@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"crypto/fips140"
 	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,18 +12,58 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
+
+	"parley.dev/parley"
 )
 
-// Digest algorithms accepted (RFC 8760): SHA-256 is offered first when the phone's secret
-// allows it, MD5 always (what most handsets speak).
+// Digest algorithms (RFC 8760), as challenges name them: each phone is offered the ones
+// its Digest lists, SHA-256 first; MD5 never in FIPS mode (see MD5Allowed).
 const (
 	algMD5    = "MD5"
 	algSHA256 = "SHA-256"
 )
+
+// MD5Allowed reports whether MD5 digest may be used: not when Go's FIPS 140-3 mode is on
+// (GODEBUG=fips140=on or only; under "only" MD5 does not even run).
+func MD5Allowed() bool { return !fips140.Enabled() }
+
+// algorithms returns the challenge algorithms of a phone, SHA-256 first: those its Digest
+// lists, or (without Digest) those its secrets allow.
+func (p Phone) algorithms() []string {
+	sha, md := p.Password != "" || p.HA1SHA256 != "", p.Password != "" || p.HA1 != ""
+	if p.Digest != "" {
+		sha, md = parley.DigestHas(p.Digest, parley.DigestSHA256), parley.DigestHas(p.Digest, parley.DigestMD5)
+	}
+	var algs []string
+	if sha {
+		algs = append(algs, algSHA256)
+	}
+	if md {
+		algs = append(algs, algMD5)
+	}
+	return algs
+}
+
+// md5Allowed reports whether this server may use MD5 (MD5Allowed, unless tests said no).
+func (a *authenticator) md5Allowed() bool { return !a.md5Off.Load() && MD5Allowed() }
+
+// offers reports whether the phone may answer with the algorithm in this server.
+func (a *authenticator) offers(p Phone, alg string) bool {
+	if alg == algMD5 && !a.md5Allowed() {
+		return false
+	}
+	for _, x := range p.algorithms() {
+		if x == alg {
+			return true
+		}
+	}
+	return false
+}
 
 // maxNonces bounds the outstanding nonces: a flood of unauthenticated requests cannot grow
 // the table without limit (the oldest entries are evicted first).
@@ -55,6 +96,7 @@ type authenticator struct {
 	maxFailures int
 	lockout     time.Duration
 	now         func() time.Time
+	md5Off      atomic.Bool // MD5 refused as in FIPS mode (tests stand in for it so)
 
 	mu       sync.Mutex
 	nonces   map[string]*nonceState
@@ -146,26 +188,38 @@ func (a *authenticator) nonceIssued(n string) time.Time {
 }
 
 // challenge adds WWW-Authenticate (401) or Proxy-Authenticate (407) headers to res: one
-// per algorithm, SHA-256 first, sharing one fresh nonce. user is the username the request
-// names (To of a REGISTER, From of an INVITE): a phone whose only secret is an MD5 HA1 is
-// offered MD5 alone, so that a handset preferring SHA-256 does not answer a challenge the
-// server cannot verify.
-func (a *authenticator) challenge(ctx context.Context, res *sip.Response, user string, stale bool) {
+// per algorithm the phone is offered, SHA-256 first, sharing one fresh nonce. user is the
+// username the request names (To of a REGISTER, From of an INVITE): a phone set to MD5
+// is offered MD5 alone, since many handsets give up on a response that holds any other
+// challenge; an unknown user is offered SHA-256 and MD5 (MD5 only outside FIPS mode). It
+// returns false, adding nothing, when the phone has no algorithm left (MD5 alone in FIPS
+// mode): the caller refuses the request.
+func (a *authenticator) challenge(ctx context.Context, res *sip.Response, user string, stale bool) bool {
 	name := "WWW-Authenticate"
 	if res.StatusCode == sip.StatusProxyAuthRequired {
 		name = "Proxy-Authenticate"
 	}
-	algs := []string{algSHA256, algMD5}
+	ph := Phone{Digest: parley.DigestSHA256 + "," + parley.DigestMD5}
 	if user != "" {
-		if ph, err := a.phones.FindPhone(ctx, user); err == nil && ph.Password == "" && ph.HA1SHA256 == "" {
-			algs = algs[1:]
+		if p, err := a.phones.FindPhone(ctx, user); err == nil {
+			ph = p
 		}
+	}
+	var algs []string
+	for _, alg := range ph.algorithms() {
+		if a.offers(ph, alg) {
+			algs = append(algs, alg)
+		}
+	}
+	if len(algs) == 0 {
+		return false
 	}
 	nonce := a.newNonce()
 	for _, alg := range algs {
 		c := digest.Challenge{Realm: a.realm, Nonce: nonce, Algorithm: alg, QOP: []string{"auth"}, Stale: stale}
 		res.AppendHeader(sip.NewHeader(name, c.String()))
 	}
+	return true
 }
 
 // credentials returns the request's digest credentials for our realm, or nil.
@@ -201,8 +255,13 @@ func (a *authenticator) check(ctx context.Context, req *sip.Request, src netip.A
 		return Phone{}, "", authFailed
 	}
 	var h hash.Hash
-	switch strings.ToUpper(cred.Algorithm) {
+	alg := strings.ToUpper(cred.Algorithm)
+	switch alg {
 	case "", algMD5:
+		alg = algMD5
+		if !a.md5Allowed() {
+			return Phone{}, user, authFailed // never hash with MD5 in FIPS mode
+		}
 		h = md5.New()
 	case algSHA256:
 		h = sha256.New()
@@ -227,7 +286,10 @@ func (a *authenticator) check(ctx context.Context, req *sip.Request, src netip.A
 	if err != nil {
 		return Phone{}, user, authFailed
 	}
-	ha1 := phoneHA1(ph, user, a.realm, h, strings.ToUpper(cred.Algorithm) == algSHA256)
+	if !a.offers(ph, alg) { // an algorithm the phone is not set to
+		return Phone{}, user, authFailed
+	}
+	ha1 := phoneHA1(ph, user, a.realm, h, alg == algSHA256)
 	if ha1 == "" {
 		return Phone{}, user, authFailed
 	}

@@ -259,6 +259,10 @@ type Blocks interface {
 type Phone struct {
 	FacilityID string
 	DeviceID   string
+	// Digest lists the algorithms the phone is challenged with and may answer, as
+	// parley.SIPPhone.Digest ("sha256", "md5", "sha256,md5"); empty: those its secrets
+	// allow. MD5 is never offered nor accepted in FIPS mode (MD5Allowed).
+	Digest string
 	// HA1 is the digest hash MD5(username:realm:password) (see the HA1 function), so the
 	// password need not be stored. HA1SHA256 is the SHA-256 one (RFC 8760); without it
 	// (and without Password) the phone can only authenticate with MD5.

@@ -53,8 +53,11 @@
 // # Registered phones
 //
 // Besides trusted gateways, facility phones may register directly (Deps.Phones). A
-// REGISTER is challenged (401) with digest authentication: SHA-256 (RFC 8760) offered
-// before MD5 when the phone's secret allows it, qop=auth, a fresh nonce per challenge.
+// REGISTER is challenged (401) with digest authentication: the algorithms of the phone's
+// Digest (SHA-256, RFC 8760, before MD5 when both; MD5 alone for handsets that give up
+// on any other challenge), qop=auth, a fresh nonce per challenge; an answer with another
+// algorithm is refused. In Go's FIPS mode MD5 is never offered nor computed (MD5Allowed):
+// a phone set to MD5 alone is refused with 403 and a warning naming its device id.
 // Nonces expire after Config.NonceTTL (stale=true) and each nonce-count may be used once.
 // Bindings (one Contact per username, Expires bounded by MinExpires/MaxExpires, 423 below)
 // live in memory (Server.Binding). INVITEs from any address that is not a gateway must

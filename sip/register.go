@@ -81,7 +81,14 @@ func (s *Server) authorize(req *sip.Request, tx sip.ServerTransaction, src netip
 	if to := r.To(); to != nil && req.IsInvite() && !to.Params.Has("tag") {
 		to.Params.Add("tag", sip.GenerateTagN(16))
 	}
-	s.auth.challenge(ctx, r, safeUser(user), res == authStale)
+	if !s.auth.challenge(ctx, r, safeUser(user), res == authStale) {
+		// Set to MD5 alone while FIPS mode forbids MD5: nothing to offer. The user name
+		// is the device id, never personal data.
+		s.log.Warn("phone refused: its digest is MD5 only, not allowed in FIPS mode (set it to sha256 with 'parley phone password')",
+			"user", safeUser(user), "method", string(req.Method))
+		respond(req, tx, sip.StatusForbidden, "Forbidden")
+		return Phone{}, "", false
+	}
 	_ = tx.Respond(r)
 	return Phone{}, "", false
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,4 +154,47 @@ func migrationCount(t *testing.T) int {
 		t.Fatalf("embedded migrations: %v (%d)", err, len(files))
 	}
 	return len(files)
+}
+
+// TestPhoneDigestMigration: a phone stored before migration 0016 (both hashes, no digest
+// column) is offered both algorithms after it, as before; a digest column edited
+// against the sealed hashes fails integrity.
+func TestPhoneDigestMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parley.db")
+	fc := newCipher(t)
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, path, fc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateFacility(ctx, &parley.Facility{ID: "f1", Name: "F", Type: parley.FacilityJail}); err != nil {
+		t.Fatal(err)
+	}
+	p := &parley.SIPPhone{Username: "pod-1", FacilityID: "f1", Realm: "parley", Digest: "sha256,md5",
+		HA1: strings.Repeat("ab", 16), HA1SHA256: strings.Repeat("cd", 32)}
+	if err := s.AddPhone(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	// Back to the schema before 0016.
+	for _, q := range []string{`ALTER TABLE phones DROP COLUMN digest`, `DELETE FROM schema_migrations WHERE version = 16`} {
+		if _, err := s.SQL().Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s, err = sqlite.Open(ctx, path, fc, nil)
+	if err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	defer s.Close()
+	got, err := s.FindPhone(ctx, "pod-1")
+	if err != nil || got.Digest != "sha256,md5" || got.HA1 != p.HA1 || got.HA1SHA256 != p.HA1SHA256 {
+		t.Fatalf("after the migration: %+v %v", got, err)
+	}
+	if _, err := s.SQL().Exec(`UPDATE phones SET digest = 'md5' WHERE username = 'pod-1'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindPhone(ctx, "pod-1"); !parley.IsKind(err, parley.KindIntegrity) {
+		t.Fatalf("a digest edited against the hashes: %v, want integrity", err)
+	}
 }

@@ -44,7 +44,7 @@ var staffOps = []staffOp{
 	{path: "/gateways", action: authz.ManageFacility, page: "facility", run: opGateway, fields: []string{"op", "addr"}},
 	{path: "/devices", action: authz.ManageFacility, page: "facility", run: opDevice, fields: []string{"device", "name", "do_not_record"}},
 	{path: "/devices/{device}/remove", action: authz.ManageFacility, page: "facility", run: opDeviceRemove, fields: []string{}},
-	{path: "/phones", action: authz.ManageFacility, page: "facility", run: opPhone, fields: []string{"op", "user", "password"}},
+	{path: "/phones", action: authz.ManageFacility, page: "facility", run: opPhone, fields: []string{"op", "user", "password", "digest"}},
 	{path: "/holds", action: authz.ManageFacility, page: "facility", run: opHold, fields: []string{"op", "recording", "reason"}},
 	{path: "/inmates", action: authz.ManageInmates, page: "inmates", run: opInmateAdd, fields: []string{"inmate", "name", "pin", "do_not_record"}},
 	{path: "/inmates/{inmate}/pin", action: authz.ManageInmates, page: "inmate", run: opInmatePIN, fields: []string{"pin"}},
@@ -107,6 +107,7 @@ func buildDevices(ctx context.Context, s *Server, p *principal, r *http.Request,
 // phoneJSON is a registering phone; its digest hashes are never shown.
 type phoneJSON struct {
 	User    string `json:"user"`
+	Digest  string `json:"digest"` // the algorithms it is challenged with: sha256, md5 or sha256,md5
 	AddedAt string `json:"added_at"`
 }
 
@@ -168,7 +169,7 @@ func buildFacility(ctx context.Context, s *Server, p *principal, r *http.Request
 	}
 	out.Phones = []phoneJSON{}
 	for _, p := range phones {
-		out.Phones = append(out.Phones, phoneJSON{User: p.Username, AddedAt: p.AddedAt.UTC().Format(time.RFC3339)})
+		out.Phones = append(out.Phones, phoneJSON{User: p.Username, Digest: p.Digest, AddedAt: p.AddedAt.UTC().Format(time.RFC3339)})
 	}
 	if out.Devices, err = devicesJSON(ctx, s, fac); err != nil {
 		return nil, err
@@ -346,10 +347,11 @@ func opHold(ctx context.Context, s *Server, p *principal, r *http.Request, fac s
 	return nil, "Legal hold on recording " + id + " released.", nil
 }
 
-// opPhone adds (user, password) or removes (user) a phone that registers with digest
-// authentication; the password is never stored or shown again.
+// opPhone adds (user, password, digest) or removes (user) a phone that registers with
+// digest authentication, or sets its password and algorithms (op password: changing the
+// algorithms needs the password); the password is never stored or shown again.
 func opPhone(ctx context.Context, s *Server, p *principal, r *http.Request, fac string, in input) (any, string, error) {
-	verb, err := oneOf(in, "op", "op", "add", "remove")
+	verb, err := oneOf(in, "op", "op", "add", "remove", "password")
 	if err != nil {
 		return nil, "", err
 	}
@@ -363,8 +365,16 @@ func opPhone(ctx context.Context, s *Server, p *principal, r *http.Request, fac 
 		}
 		return nil, "Phone " + user + " removed.", nil
 	}
-	if _, err := s.c.Admin.AddPhone(ctx, fac, user, in.Get("password"), ""); err != nil {
+	if verb == "password" {
+		ph, err := s.c.Admin.SetPhonePassword(ctx, fac, user, in.Get("password"), in.str("digest"))
+		if err != nil {
+			return nil, "", err
+		}
+		return nil, "Phone " + user + ": password set, digest " + ph.Digest + ".", nil
+	}
+	ph, err := s.c.Admin.AddPhone(ctx, fac, user, in.Get("password"), "", in.str("digest"))
+	if err != nil {
 		return nil, "", err
 	}
-	return nil, "Phone " + user + " added: it may register now.", nil
+	return nil, "Phone " + user + " added (digest " + ph.Digest + "): it may register now.", nil
 }

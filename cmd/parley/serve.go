@@ -275,6 +275,9 @@ func (e *env) startSIP(ctx context.Context, cfg sip.Config, billing sip.Billing,
 		e.logger.Info("no SIP gateways configured: only phones that register can call (see 'facility gateway', 'phone add')")
 	}
 	cfg.Gateways = gws
+	if err := e.warnMD5Phones(ctx); err != nil {
+		return nil, err
+	}
 	deps := e.sipDeps(live)
 	deps.Billing = billing
 	s, err := sip.New(cfg, deps)

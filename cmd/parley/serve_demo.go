@@ -19,7 +19,8 @@ const (
 	demoPIN        = "246810"
 	demoAllowed    = "+12025550142"
 	demoPrivileged = "+12025550199"
-	demoPhoneUser  = "demo-phone"
+	demoPhoneUser  = "demo-phone"     // offered SHA-256 then MD5
+	demoPhoneMD5   = "demo-phone-md5" // offered MD5 alone, for phones that give up on SHA-256
 	demoPhonePass  = "demo-password-1"
 	demoToneHz     = 440.0 // what the built-in called party plays once it has accepted
 )
@@ -117,22 +118,37 @@ func (e *env) seedDemo(ctx context.Context) ([]string, error) {
 		added = append(added, "privileged number "+parley.Number(demoPrivileged).Redacted())
 	}
 
-	_, err = e.store.FindPhone(ctx, demoPhoneUser)
-	if add, err := missing(err); err != nil {
-		return nil, err
-	} else if add {
-		p := &parley.SIPPhone{Username: demoPhoneUser, FacilityID: demoFacility, Realm: sipRealm,
-			HA1: sip.HA1(demoPhoneUser, sipRealm, demoPhonePass), HA1SHA256: sip.HA1SHA256(demoPhoneUser, sipRealm, demoPhonePass),
-			AddedAt: e.now()}
-		if err := audit("phone.add", "phone:"+demoPhoneUser); err != nil {
+	for _, ph := range demoPhones() {
+		_, err = e.store.FindPhone(ctx, ph.user)
+		if add, err := missing(err); err != nil {
+			return nil, err
+		} else if !add {
+			continue
+		}
+		ha1, ha1sha := phoneHashes(ph.user, sipRealm, demoPhonePass, ph.digest)
+		p := &parley.SIPPhone{Username: ph.user, FacilityID: demoFacility, Realm: sipRealm, Digest: ph.digest,
+			HA1: ha1, HA1SHA256: ha1sha, AddedAt: e.now()}
+		if err := audit("phone.add", "phone:"+ph.user); err != nil {
 			return nil, err
 		}
 		if err := e.store.AddPhone(ctx, p); err != nil {
 			return nil, err
 		}
-		added = append(added, "phone "+demoPhoneUser)
+		added = append(added, "phone "+ph.user+" (digest "+ph.digest+")")
 	}
 	return added, nil
+}
+
+type demoPhone struct{ user, digest string }
+
+// demoPhones are the demo's phones: one offered SHA-256 and MD5, most softphones' choice,
+// and one offered MD5 alone for those that fail on any SHA-256 challenge (sipp 3.6,
+// baresip 1.0, many ATAs). In FIPS mode there is no MD5: one SHA-256 phone.
+func demoPhones() []demoPhone {
+	if !sip.MD5Allowed() {
+		return []demoPhone{{demoPhoneUser, parley.DigestSHA256}}
+	}
+	return []demoPhone{{demoPhoneUser, parley.DigestSHA256 + "," + parley.DigestMD5}, {demoPhoneMD5, parley.DigestMD5}}
 }
 
 // demoCalledParty is the demo's trunk when no --trunk is given: a SIP peer on loopback
@@ -207,6 +223,14 @@ type demoBanner struct {
 // printDemo tells how to try every side: the web address, a staff account per role with
 // its TOTP secret and QR code, the attorney and family accounts, and the softphone settings.
 func (m *Main) printDemo(b demoBanner) {
+	md5Note, md5Phone := "", ""
+	if sip.MD5Allowed() {
+		md5Note = "SHA-256, then MD5"
+		md5Phone = "\n  a phone that gives up on a SHA-256 challenge (sipp, baresip, many ATAs): user name\n  " +
+			demoPhoneMD5 + ", same password (digest MD5 alone)"
+	} else {
+		md5Note = "SHA-256 alone: MD5 is refused in FIPS mode"
+	}
 	if len(b.added) == 0 {
 		m.printf("parley demo: already seeded\n")
 	}
@@ -249,9 +273,9 @@ Place a call with a softphone (Linphone, MicroSIP, baresip…): add a SIP accoun
   SIP server / domain:  %[1]s
   port:                 %[2]d
   transport:            UDP or TCP
-  user name:            %[3]s   (authentication user too)
+  user name:            %[3]s   (authentication user too; digest %[12]s)
   password:             %[4]s
-  realm:                %[5]s   (digest; no proxy, no STUN, no outbound registrar)
+  realm:                %[5]s   (digest; no proxy, no STUN, no outbound registrar)%[13]s
   codec PCMU or PCMA; DTMF RFC 2833/4733 or SIP INFO
 then dial any extension, e.g. "parley" (sip:parley@%[6]s). parley answers:
   1. press 1 for English (2 for Spanish)
@@ -261,5 +285,6 @@ then dial any extension, e.g. "parley" (sip:parley@%[6]s). parley answers:
      private, never recorded)
 Hang up to end the call; 'parley calls search --facility %[10]s' lists it, and so does the
 family's page and, for staff, %[11]s/calls.
-`, host, b.sip.Port(), demoPhoneUser, demoPhonePass, sipRealm, b.sip, demoPIN, demoAllowed[2:], demoPrivileged[2:], demoFacility, b.web)
+`, host, b.sip.Port(), demoPhoneUser, demoPhonePass, sipRealm, b.sip, demoPIN, demoAllowed[2:], demoPrivileged[2:], demoFacility, b.web,
+		md5Note, md5Phone)
 }

@@ -23,7 +23,8 @@ func TestServeDemo(t *testing.T) {
 	sipWaitFor(t, "the retention run", func() bool { return strings.Contains(srv.stderr.String(), "retention run done") })
 	out := srv.stdout.String()
 	for _, want := range []string{srv.sip.String(), demoPhoneUser, demoPhonePass, demoPIN, demoAllowed[2:],
-		demoPrivileged[2:], "Linphone", "seeded facility demo", "seeded phone demo-phone",
+		demoPrivileged[2:], "Linphone", "seeded facility demo", "seeded phone demo-phone (digest sha256,md5)",
+		"seeded phone demo-phone-md5 (digest md5)", "sipp, baresip",
 		"SIP server / domain:  " + srv.sip.Addr().String() + "\n", fmt.Sprintf("port:                 %d\n", srv.sip.Port()),
 		"transport:            UDP or TCP", "password:             " + demoPhonePass, "realm:                " + sipRealm,
 		"Web: " + srv.http + "/", srv.http + "/signin", demoStaffPassword,
@@ -45,6 +46,15 @@ func TestServeDemo(t *testing.T) {
 	defer cancel()
 	if res, err := p.Register(ctx, srv.sip, demoPhoneUser, demoPhonePass, 300); err != nil || res.StatusCode != 200 {
 		t.Fatalf("REGISTER: %v %v", res, err)
+	}
+	// The MD5 phone is challenged with MD5 alone (sipgo answers the first challenge).
+	res, err := p.Do(ctx, p.NewRegister(srv.sip, demoPhoneMD5, 300))
+	if err != nil || res.StatusCode != 401 || len(res.GetHeaders("WWW-Authenticate")) != 1 ||
+		!strings.Contains(res.GetHeader("WWW-Authenticate").Value(), "algorithm=MD5") {
+		t.Fatalf("the MD5 demo phone's challenge: %v %v", res, err)
+	}
+	if res, err := p.Register(ctx, srv.sip, demoPhoneMD5, demoPhonePass, 300); err != nil || res.StatusCode != 200 {
+		t.Fatalf("REGISTER the MD5 demo phone: %v %v", res, err)
 	}
 	p.Username, p.Password = demoPhoneUser, demoPhonePass
 	if code, err := p.Call(ctx, srv.sip, demoPhoneUser, nil); err != nil || code != 200 {
@@ -85,8 +95,13 @@ func TestServeDemo(t *testing.T) {
 	if out := c.ok("facility", "list"); strings.Count(out, "demo") != 1 {
 		t.Errorf("facility list:\n%s", out)
 	}
-	if out := c.ok("phone", "list", "--json"); strings.Count(out, demoPhoneUser) != 1 {
-		t.Errorf("phone list: %s", out)
+	var phones []phoneView
+	if err := json.Unmarshal([]byte(c.ok("phone", "list", "--json")), &phones); err != nil {
+		t.Fatal(err)
+	}
+	if len(phones) != 2 || phones[0].User != demoPhoneUser || phones[0].Digest != "sha256,md5" ||
+		phones[1].User != demoPhoneMD5 || phones[1].Digest != "md5" {
+		t.Errorf("phone list: %+v", phones)
 	}
 	var events []parley.AuditEvent
 	if err := json.Unmarshal([]byte(c.ok("audit", "list", "--limit", "1000", "--json")), &events); err != nil {
@@ -98,7 +113,7 @@ func TestServeDemo(t *testing.T) {
 	}
 	for _, action := range []string{"facility.add", "facility.rules", "inmate.add", "phone.add", "user.add", "user.enrol",
 		"public.signup", "attorney.verify"} {
-		want := map[string]int{"user.add": 5, "user.enrol": 5, "public.signup": 2}[action]
+		want := map[string]int{"user.add": 5, "user.enrol": 5, "public.signup": 2, "phone.add": 2}[action]
 		if want == 0 {
 			want = 1
 		}

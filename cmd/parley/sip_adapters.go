@@ -155,7 +155,33 @@ func (p sipPhones) FindPhone(ctx context.Context, username string) (sip.Phone, e
 	if ph.Realm != p.realm { // its hashes cannot match this server's challenges
 		return sip.Phone{}, parley.Errorf("sipPhones.FindPhone", parley.KindForbidden, "phone registered for another realm")
 	}
-	return sip.Phone{FacilityID: ph.FacilityID, DeviceID: ph.Username, HA1: ph.HA1, HA1SHA256: ph.HA1SHA256}, nil
+	return sip.Phone{FacilityID: ph.FacilityID, DeviceID: ph.Username, Digest: ph.Digest, HA1: ph.HA1, HA1SHA256: ph.HA1SHA256}, nil
+}
+
+// warnMD5Phones tells, in FIPS mode, how many phones are set to MD5: those set to MD5
+// alone will be refused, the others offered SHA-256 only. Counts, never names.
+func (e *env) warnMD5Phones(ctx context.Context) error {
+	if sip.MD5Allowed() {
+		return nil
+	}
+	phones, err := e.store.ListPhones(ctx, "")
+	if err != nil {
+		return err
+	}
+	only, also := 0, 0
+	for _, p := range phones {
+		switch {
+		case p.Digest == parley.DigestMD5:
+			only++
+		case parley.DigestHas(p.Digest, parley.DigestMD5):
+			also++
+		}
+	}
+	if only+also > 0 {
+		e.logger.Warn("FIPS mode: MD5 digest is refused; phones set to md5 alone cannot register or call until 'phone password --digest sha256'",
+			"md5_only", only, "md5_also_offered_sha256_only", also)
+	}
+	return nil
 }
 
 // sipGateways returns every facility's trusted SIP gateways.

@@ -264,3 +264,39 @@ func TestSIPPPhoneWrongPIN(t *testing.T) {
 		t.Errorf("calls %+v", calls)
 	}
 }
+
+// TestSIPPRegisterMD5: sipp 3.6 registers to serve as a phone set to --digest md5 (it
+// answers MD5 challenges only); the same sipp fails against a phone offered SHA-256
+// first, which is why the setting exists. A wrong password is refused.
+func TestSIPPRegisterMD5(t *testing.T) {
+	c := newCLI(t)
+	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250")
+	c.ok("phone", "add", "--facility", "cnty", "--user", "pod-sipp-md5", "--password", phonePassword, "--digest", "md5")
+	c.ok("phone", "add", "--facility", "cnty", "--user", "pod-sipp-both", "--password", phonePassword, "--digest", "sha256,md5")
+	srv := startServe(t, c, "sip:127.0.0.1:9") // no call reaches the trunk
+	register := func(user, password string) (int, string) {
+		p := sipp.Start(t, sipp.Options{Scenario: sippScenario + "register.xml", Remote: srv.sip,
+			Service: user, User: user, Password: password, Timeout: 20 * time.Second})
+		select {
+		case <-p.Done():
+		case <-time.After(sippGuard):
+			t.Fatalf("sipp did not finish:\n%s", p.Logs())
+		}
+		return p.Wait()
+	}
+	if code, logs := register("pod-sipp-md5", phonePassword); code != 0 {
+		t.Fatalf("sipp REGISTER as an MD5 phone: exit %d\n%s\nparley:\n%s", code, logs, srv.stderr.String())
+	} else if !strings.Contains(logs, "algorithm=MD5") || strings.Contains(logs, "SHA-256") {
+		t.Errorf("the challenge sipp answered was not MD5 alone:\n%s", logs)
+	}
+	if code, logs := register("pod-sipp-md5", "not-the-password"); code == 0 {
+		t.Errorf("sipp registered with a wrong password:\n%s", logs)
+	}
+	if code, logs := register("pod-sipp-both", phonePassword); code == 0 {
+		t.Errorf("sipp registered against a SHA-256 first challenge; the md5 setting would not be needed:\n%s", logs)
+	}
+	srv.stop(t)
+	if strings.Contains(srv.stderr.String(), phonePassword) {
+		t.Error("serve logged the password")
+	}
+}

@@ -133,8 +133,13 @@ func TestWebAdministration(t *testing.T) {
 		t.Fatalf("blocks: %+v", blocks)
 	}
 	must(adm, "/api/v1/facilities/cnty/phones", map[string]string{"op": "add", "user": "pod-7", "password": "phone password 7"})
-	if _, b := adm.do("GET", "/api/v1/facilities/cnty", nil); !strings.Contains(string(b), `"user":"pod-7"`) || strings.Contains(string(b), "phone password 7") || strings.Contains(strings.ToLower(string(b)), "ha1") {
+	if _, b := adm.do("GET", "/api/v1/facilities/cnty", nil); !strings.Contains(string(b), `"user":"pod-7","digest":"sha256"`) || strings.Contains(string(b), "phone password 7") || strings.Contains(strings.ToLower(string(b)), "ha1") {
 		t.Fatalf("facility phones: %s", b)
+	}
+	must(adm, "/api/v1/facilities/cnty/phones", map[string]string{"op": "add", "user": "pod-8", "password": "phone password 8", "digest": "md5"})
+	must(adm, "/api/v1/facilities/cnty/phones", map[string]string{"op": "password", "user": "pod-7", "password": "phone password 7", "digest": "sha256,md5"})
+	if _, b := adm.do("GET", "/api/v1/facilities/cnty", nil); !strings.Contains(string(b), `"user":"pod-8","digest":"md5"`) || !strings.Contains(string(b), `"user":"pod-7","digest":"sha256,md5"`) {
+		t.Fatalf("facility phones after digest changes: %s", b)
 	}
 	added := must(adm, "/api/v1/facilities/cnty/staff", map[string]string{"name": "Nadia Officer", "role": "officer"})
 	if s, _ := added["enrolment_secret"].(string); len(s) < 20 {
@@ -154,7 +159,7 @@ func TestWebAdministration(t *testing.T) {
 	events := auditEvents(t, aud)[before:]
 	want := map[string]string{"facility.rules": "user:" + adm.userID, "rates.set": "user:" + adm.userID,
 		"inmate.add": "user:" + adm.userID, "contact.allow": "user:" + adm.userID, "inmate.pin": "user:" + adm.userID,
-		"block.add": "", "phone.add": "user:" + adm.userID, "user.add": "user:" + adm.userID, "grant.add": "user:" + adm.userID, "grant.revoke": "user:" + adm.userID}
+		"block.add": "", "phone.add": "user:" + adm.userID, "phone.password": "user:" + adm.userID, "user.add": "user:" + adm.userID, "grant.add": "user:" + adm.userID, "grant.revoke": "user:" + adm.userID}
 	seen := map[string]int{}
 	for _, e := range events {
 		if e.Outcome != parley.OutcomeOK {
@@ -175,7 +180,8 @@ func TestWebAdministration(t *testing.T) {
 	}
 	for action := range want {
 		n := seen[action]
-		if action == "block.add" && n != 2 || action == "facility.rules" && n != 2 || action != "block.add" && action != "facility.rules" && n != 1 {
+		twice := action == "block.add" || action == "facility.rules" || action == "phone.add"
+		if twice && n != 2 || !twice && n != 1 {
 			t.Errorf("%d %s events, want one per change (%v)", n, action, seen)
 		}
 	}
@@ -245,6 +251,10 @@ func TestWebAdminBadInput(t *testing.T) {
 		{"/phones", map[string]string{"op": "add", "user": "p 1", "password": "phone password 1"}, 400, "user name"},
 		{"/phones", map[string]string{"op": "add", "user": "p1", "password": "short"}, 400, "password"},
 		{"/phones", map[string]string{"op": "remove", "user": "nope"}, 404, ""},
+		{"/phones", map[string]string{"op": "add", "user": "p1", "password": "phone password 1", "digest": "sha1"}, 400, "sha256, md5 or sha256,md5"},
+		{"/phones", map[string]string{"op": "password", "user": "nope", "password": "phone password 1"}, 404, ""},
+		{"/phones", map[string]string{"op": "password", "user": "p1", "digest": "md5"}, 400, "password"},
+		{"/phones", map[string]string{"op": "rename", "user": "p1"}, 400, "add or remove or password"},
 		{"/devices", map[string]string{}, 400, "required"},
 		{"/holds", map[string]string{"op": "hold", "recording": "../../etc/passwd", "reason": "x"}, 400, "malformed"},
 		{"/holds", map[string]string{"op": "hold", "recording": w.recs["city"], "reason": "x"}, 404, "not found"},

@@ -68,6 +68,9 @@ type Options struct {
 	// zero). It is a guard against a hung peer, not a measurement.
 	Timeout time.Duration
 	Keys    map[string]string // -key name value, for [name] in the scenario
+	// Service is the request URI's user ([service], -s); User and Password the digest
+	// credentials [authentication] answers a challenge with (-au, -ap).
+	Service, User, Password string
 }
 
 // Process is a running sipp.
@@ -119,6 +122,11 @@ func Start(t testing.TB, o Options) *Process {
 		"-trace_msg", "-message_file", filepath.Join(p.logDir, "messages.log")}
 	for k, v := range o.Keys {
 		args = append(args, "-key", k, v)
+	}
+	for flag, v := range map[string]string{"-s": o.Service, "-au": o.User, "-ap": o.Password} {
+		if v != "" {
+			args = append(args, flag, v)
+		}
 	}
 	if o.Remote.IsValid() {
 		args = append(args, o.Remote.String())

@@ -79,8 +79,8 @@ func TestFreeUDPPorts(t *testing.T) {
 	}
 }
 
-// TestScenarios checks the committed scenarios are well-formed XML whose pcaps exist
-// among sipp's bundled ones (when sipp is installed).
+// TestScenarios checks the committed scenarios are well-formed XML, that each call
+// plays pcaps, and that they exist among sipp's bundled ones (when sipp is installed).
 func TestScenarios(t *testing.T) {
 	files, err := filepath.Glob("../../sip/testdata/sipp/*.xml")
 	if err != nil || len(files) < 3 {
@@ -110,7 +110,7 @@ func TestScenarios(t *testing.T) {
 				}
 			}
 		}
-		if len(pcaps) == 0 {
+		if len(pcaps) == 0 && strings.Contains(string(data), "INVITE") { // a call plays media; a REGISTER has none
 			t.Errorf("%s plays no pcap", f)
 		}
 		if _, err := os.Stat(DefaultPcapDir); err != nil {

@@ -142,7 +142,7 @@ func seedBreach(t *testing.T, s parley.Store) {
 	seedBreachStaff(t, s, f.ID)
 	seedBreachPublic(t, s)
 	ok(t, "phone", s.AddPhone(ctx(t), &parley.SIPPhone{Username: "pod-b-2", FacilityID: f.ID, Realm: "parley",
-		HA1: breachHA1[0], HA1SHA256: breachHA1[1]}))
+		Digest: "sha256,md5", HA1: breachHA1[0], HA1SHA256: breachHA1[1]}))
 	late := &parley.CallRecord{FacilityID: f.ID, DeviceID: "pod-b-2", StartedAt: base, Status: parley.CallAttempted,
 		Recording: parley.RecordingNone, Source: "sip"}
 	ok(t, "attempt", s.CreateCall(ctx(t), late))
