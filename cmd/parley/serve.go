@@ -38,7 +38,15 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	demo := fs.Bool("demo", false, "seed a demo facility, inmate, numbers and phone (once) and print how to call; without --trunk a built-in called party answers")
 	rtpTimeout := fs.Duration("rtp-timeout", 30*time.Second, "end a call when one of its answered legs sends no RTP for this long (its reason says which side)")
 	lang := fs.String("lang", "choice", "prompt language: choice (the inmate presses 1 for English, 2 for Spanish), en or es (no choice)")
-	if _, err := parse(fs, args, 0); err != nil {
+	ops := addOpsFlags(fs)
+	layers, err := m.parseLayered(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := ops.check(); err != nil {
+		return err
+	}
+	if err := m.checkHTTPSettings(); err != nil {
 		return err
 	}
 	if *cpuProfile != "" {
@@ -81,6 +89,10 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		sipCfg = &cfg
 	} else if *trunk != "" || *mediaIP != "" {
 		return usageError("--trunk and --media-ip need --sip")
+	}
+	if m.checkOnly {
+		m.printSettings(fs, layers)
+		return nil
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
 		log := e.logger
