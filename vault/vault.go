@@ -27,6 +27,10 @@ type Config struct {
 	// Journals keeps the re-wrap journals that Heal uses after a database restore.
 	// Optional: by default PeriodKeys, if it implements Journals (*keydir.Dir does).
 	Journals Journals
+	// OnFlush, if set, is told of each sealed chunk written and synced to its blob: its
+	// bytes and how long the write and sync took (monitoring). It runs on the flusher's
+	// goroutine and must be cheap.
+	OnFlush func(bytes int, took time.Duration)
 }
 
 // Vault stores recordings encrypted and destroys them by crypto-shredding. It is safe for
@@ -41,6 +45,7 @@ type Vault struct {
 	now       func() time.Time
 	chunkSize int
 	journals  Journals // nil: survivors of a shred cannot be healed after a restore
+	onFlush   func(int, time.Duration)
 
 	mu      sync.Mutex
 	periods map[string]*sync.RWMutex // period -> lock: Record reads, Destroy writes
@@ -73,6 +78,7 @@ func New(cfg Config) (*Vault, error) {
 	}
 	v := &Vault{store: cfg.Store, blobs: cfg.Blobs, keys: cfg.PeriodKeys, gate: cfg.Gate,
 		auditor: cfg.Auditor, logger: cfg.Logger, now: cfg.Now, chunkSize: cfg.ChunkSize,
+		onFlush: cfg.OnFlush,
 		periods: map[string]*sync.RWMutex{}, live: map[string]*Recorder{}}
 	if v.journals = cfg.Journals; v.journals == nil {
 		v.journals, _ = cfg.PeriodKeys.(Journals)

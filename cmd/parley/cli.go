@@ -32,6 +32,8 @@ type Main struct {
 
 	// settings are serve's resolved settings by environment variable (see settings.go).
 	settings map[string]string
+	// metrics, set by serve, are given to the services openEnv builds.
+	metrics *serveMetrics
 	// checkOnly makes serve print its effective settings and stop (`config check`).
 	checkOnly bool
 }

@@ -64,6 +64,7 @@ type env struct {
 	dataDir  string
 	clock    func() time.Time
 	postgres bool
+	metrics  *serveMetrics // serve's; nil for other commands
 }
 
 func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
@@ -89,7 +90,7 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return nil, parley.WrapError(op, parley.KindInvalid, err)
 	}
-	e := &env{logger: logger, dataDir: data, clock: m.Now, postgres: strings.HasPrefix(df.db, "postgres")}
+	e := &env{logger: logger, dataDir: data, clock: m.Now, postgres: strings.HasPrefix(df.db, "postgres"), metrics: m.metrics}
 	defer func() {
 		if err != nil {
 			e.Close()
@@ -126,6 +127,12 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 		return nil, err
 	}
 	e.store = e.db
+	var onAudit func(time.Duration)
+	var onFlush func(int, time.Duration)
+	if e.metrics != nil {
+		e.db.SetObserver(e.metrics.dbTimed)
+		onAudit, onFlush = e.metrics.audited, e.metrics.flushed
+	}
 	if e.blobs, err = file.Open(filepath.Join(data, "vault")); err != nil {
 		return nil, err
 	}
@@ -141,7 +148,7 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 		return nil, parley.WrapError(op, parley.KindInternal, err)
 	}
 	e.audit = audit.New(e.store, signer, e.verifier, audit.Options{
-		Now: m.Now, Logger: logger, CheckpointFile: filepath.Join(data, "audit.checkpoint"),
+		Now: m.Now, Logger: logger, CheckpointFile: filepath.Join(data, "audit.checkpoint"), Observe: onAudit,
 	})
 	// The registry destroys recordings through the vault, and the vault asks the registry
 	// before recording: the closure breaks the cycle.
@@ -150,7 +157,7 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 	}), e.audit, logger)
 	if e.vault, err = vault.New(vault.Config{
 		Store: e.store, Blobs: e.blobs, PeriodKeys: e.keys, Gate: e.registry,
-		Auditor: e.audit, Logger: logger, Now: m.Now,
+		Auditor: e.audit, Logger: logger, Now: m.Now, OnFlush: onFlush,
 	}); err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	register("serve", "serve [--data DIR] [--keys DIR] [--db postgres://…] [--http ADDR] [--retention-every DURATION] [--sip ADDR --trunk URI [--rtp-ports LO-HI] [--media-ip IP] [--lang choice|en|es] [--rtp-timeout 30s]] [--demo]", runServe)
+	register("serve", "serve [--data DIR] [--keys DIR] [--db postgres://…] [--http ADDR] [--retention-every DURATION] [--sip ADDR --trunk URI [--rtp-ports LO-HI] [--media-ip IP] [--lang choice|en|es] [--rtp-timeout 30s]] [--demo] [--config FILE] [--log-level LEVEL] [--log-format text|json] [--metrics ADDR] [--drain 2m]", runServe)
 }
 
 // runServe runs parley: the HTTP health endpoint, the background jobs (recovery of
@@ -94,8 +94,14 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		m.printSettings(fs, layers)
 		return nil
 	}
+	m.metrics = newServeMetrics()
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
 		log := e.logger
+		unlock, err := e.lockServe(ctx)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		// A recording still "writing" (or a call record unfinished) at start-up lost its
 		// writer. With SQLite this node is the only writer; with PostgreSQL other nodes may
 		// be mid-call, so leave recent ones.
@@ -159,8 +165,16 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		if m.Ready != nil {
 			m.Ready <- ln.Addr().String()
 		}
-		errc := make(chan error, 1)
+		errc := make(chan error, 2)
 		go func() { errc <- srv.Serve(ln) }()
+		metricsSrv, err := e.serveMetrics(*ops.metrics, m.setting("PARLEY_METRICS_TOKEN"), errc)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		if metricsSrv != nil {
+			defer metricsSrv.Close()
+		}
 		var demoSeeded []string
 		if *demo {
 			if demoSeeded, err = e.seedDemo(ctx); err != nil {
@@ -189,16 +203,29 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		case err = <-errc:
 		case <-ctx.Done():
 		}
+		// SIP first: its calls write call records and recordings, so it stops before the
+		// store closes (when this function returns). On a signal, calls in progress may
+		// go on for --drain while new ones are refused; then the rest are ended.
+		var sipErr error
+		if sipSrv != nil {
+			if err == nil && *ops.drain > 0 {
+				drain, cancel := context.WithTimeout(context.Background(), *ops.drain)
+				if sipSrv.Drain(drain) != nil {
+					log.Info("drain time over: ending the calls left", "calls", sipSrv.ActiveCalls())
+				}
+				cancel()
+			}
+		}
 		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		// SIP first: its calls write call records and recordings, so it stops before the
-		// store closes (when this function returns).
-		var sipErr error
 		if sipSrv != nil {
 			sipErr = sipSrv.Shutdown(shutdown)
 		}
 		if err == nil {
 			err = srv.Shutdown(shutdown)
+		}
+		if metricsSrv != nil {
+			_ = metricsSrv.Shutdown(shutdown)
 		}
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
@@ -260,9 +287,8 @@ func (e *env) startSIP(ctx context.Context, cfg sip.Config, billing sip.Billing,
 		return nil, err
 	}
 	if len(gws) == 0 {
-		e.logger.Info("no SIP gateways configured: only phones that register can call (see 'facility gateway', 'phone add')")
+		e.logger.Info("no SIP gateways configured yet: gateways added with 'facility gateway' count at once; phones register ('phone add')")
 	}
-	cfg.Gateways = gws
 	deps := e.sipDeps(live)
 	deps.Billing = billing
 	s, err := sip.New(cfg, deps)

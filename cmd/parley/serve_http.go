@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"github.com/prometheus/client_golang/prometheus"
 	"net/http"
 	"net/url"
 	"os"
@@ -55,7 +56,7 @@ func (m *Main) httpHandler(e *env, live parley.LiveCalls, sender parley.CodeSend
 		Auth: signIn, Keys: keys, Store: e.store, Searcher: e.searcher, Vault: e.vault, Audit: e.audit,
 		VerifyAudit: e.verifyAudit, Registry: e.registry, Logger: e.logger, Limits: limits,
 		Health: e.healthHandler(), BehindTLS: m.setting("PARLEY_BEHIND_TLS") == "true",
-		Admin: e.admin(caps), Live: live,
+		Admin: e.admin(caps), Live: live, MetricsRegistry: e.metricsRegistry(), Metrics: e.httpMetrics(m.setting("PARLEY_METRICS_TOKEN")),
 	})
 }
 
@@ -71,4 +72,20 @@ func (e *env) verifyAudit(ctx context.Context) (audit.Report, error) {
 		return audit.Report{}, parley.WrapError("audit verify", parley.KindInternal, err)
 	}
 	return audit.Verify(ctx, e.store, e.verifier, external...)
+}
+
+func (e *env) metricsRegistry() *prometheus.Registry {
+	if e.metrics == nil {
+		return nil
+	}
+	return e.metrics.reg
+}
+
+// httpMetrics is /metrics on --http: only behind a bearer token, for the portals' listener
+// faces the public; without a token, metrics are on --metrics alone.
+func (e *env) httpMetrics(token string) http.Handler {
+	if e.metrics == nil || token == "" {
+		return nil
+	}
+	return e.metrics.handler(token)
 }

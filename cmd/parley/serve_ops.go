@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -63,4 +65,26 @@ func (m *Main) checkHTTPSettings() error {
 		}
 	}
 	return nil
+}
+
+// serveMetrics serves /metrics alone on addr (none if addr is empty), behind the token if
+// one is set. A failure of its listener after the start is sent to errc.
+func (e *env) serveMetrics(addr, token string, errc chan<- error) (*http.Server, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", e.metrics.handler(token))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	e.logger.Info("parley serving metrics", "addr", ln.Addr().String())
+	return srv, nil
 }
