@@ -375,6 +375,7 @@ func (l *leg) readLoop() {
 		now := time.Now()
 		switch {
 		case l.desc.hasDTMF && h.PayloadType == l.desc.dtmfPT:
+			l.stats.add(&h, false, now)
 			key, ok, err := recv.Receive(&h, payload)
 			if err != nil || !ok {
 				continue
@@ -382,7 +383,7 @@ func (l *leg) readLoop() {
 			l.pushDigit(key, digitRTP, now)
 		case h.PayloadType == ptPCMU || h.PayloadType == ptPCMA:
 			l.audioIn.Add(1)
-			l.stats.add(&h, now)
+			l.stats.add(&h, true, now)
 			b := l.bridge.Load()
 			if b == nil {
 				continue

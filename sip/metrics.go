@@ -30,22 +30,33 @@ func (noMetrics) CallEnded(parley.CallStatus, string)            {}
 func (noMetrics) CallSetup(time.Duration)                        {}
 func (noMetrics) LegMedia(string, uint64, uint64, time.Duration) {}
 
-// rtpStats are a leg's RFC 3550 reception statistics (readLoop only).
+// rtpStats are a leg's RFC 3550 reception statistics (readLoop only). Every accepted
+// packet (audio and RFC 4733 events share the sequence numbers) counts for loss; only
+// audio for jitter (an event's packets repeat its timestamp). A new SSRC starts a new
+// sequence space; what the old one lost is kept.
 type rtpStats struct {
 	started     bool
+	ssrc        uint32
 	baseSeq     uint32
 	maxSeq      uint32 // extended: cycles in the high bits
-	received    uint64
-	transit     float64 // of the previous packet, in timestamp units
+	received    uint64 // in this SSRC's sequence space
+	doneExp     uint64 // expected and received of earlier SSRCs
+	doneRecv    uint64
+	transit     float64 // of the previous audio packet, in 8 kHz timestamp units
 	jitter      float64 // in timestamp units
 	haveTransit bool
 }
 
-// add counts an audio packet that arrived at now (the audio clock is 8 kHz).
-func (s *rtpStats) add(h *rtp.Header, now time.Time) {
+// add counts a packet that arrived at now; audio says it carries audio (8 kHz clock).
+func (s *rtpStats) add(h *rtp.Header, audio bool, now time.Time) {
 	seq := uint32(h.SequenceNumber)
+	if s.started && h.SSRC != s.ssrc {
+		s.doneExp += uint64(s.maxSeq-s.baseSeq) + 1
+		s.doneRecv += s.received
+		s.started, s.received, s.haveTransit = false, 0, false
+	}
 	if !s.started {
-		s.started, s.baseSeq, s.maxSeq = true, seq, seq
+		s.started, s.ssrc, s.baseSeq, s.maxSeq = true, h.SSRC, seq, seq
 	} else {
 		cycles := s.maxSeq &^ 0xffff
 		ext := cycles | seq
@@ -60,6 +71,9 @@ func (s *rtpStats) add(h *rtp.Header, now time.Time) {
 		}
 	}
 	s.received++
+	if !audio {
+		return
+	}
 	arrival := float64(now.UnixNano()) * 8000 / 1e9
 	transit := arrival - float64(h.Timestamp)
 	if s.haveTransit {
@@ -74,12 +88,13 @@ func (s *rtpStats) add(h *rtp.Header, now time.Time) {
 
 // result returns the packets received and lost and the jitter.
 func (s *rtpStats) result() (received, lost uint64, jitter time.Duration) {
-	if !s.started {
-		return 0, 0, 0
+	expected, received := s.doneExp, s.doneRecv
+	if s.started {
+		expected += uint64(s.maxSeq-s.baseSeq) + 1
+		received += s.received
 	}
-	expected := uint64(s.maxSeq-s.baseSeq) + 1
-	if expected > s.received {
-		lost = expected - s.received
+	if expected > received {
+		lost = expected - received
 	}
-	return s.received, lost, time.Duration(s.jitter / 8000 * float64(time.Second))
+	return received, lost, time.Duration(s.jitter / 8000 * float64(time.Second))
 }
