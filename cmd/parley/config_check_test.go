@@ -142,3 +142,12 @@ func writeFile(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+// TestConfigExampleFile: the example config file of the repository passes config check.
+func TestConfigExampleFile(t *testing.T) {
+	c := newCLI(t)
+	out := c.ok("config", "check", "--config", filepath.Join("..", "..", "etc", "parley.toml"))
+	if !strings.Contains(out, `metrics          = "127.0.0.1:9090"         # file`) {
+		t.Errorf("config check of the example:\n%s", out)
+	}
+}
