@@ -37,7 +37,7 @@ type dataFlags struct {
 func (m *Main) addDataFlags(fs *flag.FlagSet) *dataFlags {
 	df := &dataFlags{}
 	def := func(env, fallback string) string {
-		if v := m.Getenv(env); v != "" {
+		if v := m.setting(env); v != "" {
 			return v
 		}
 		return fallback
