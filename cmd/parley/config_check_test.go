@@ -75,6 +75,7 @@ func TestConfigCheckBadInput(t *testing.T) {
 	table := bad("table.toml", "[sip]\naddr = \"127.0.0.1:5060\"\n")
 	c.fail(2, `key "sip"`, "config", "check", "--config", table)
 	drain := bad("drain.toml", "drain = \"soon\"\n")
+	delete(c.env, "PARLEY_DRAIN") // the variable would beat the file
 	c.fail(2, `key "drain": bad value`, "config", "check", "--config", drain)
 	level := bad("level.toml", "log-level = \"loud\"\n")
 	delete(c.env, "PARLEY_LOG_LEVEL") // the variable would beat the file

@@ -49,7 +49,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if err := m.checkHTTPSettings(); err != nil {
 		return err
 	}
-	if *cpuProfile != "" {
+	if *cpuProfile != "" && !m.checkOnly {
 		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {
 			return err
@@ -65,13 +65,15 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		if *sipAddr == "" {
 			*sipAddr = "127.0.0.1:5060"
 		}
-		if *trunk == "" {
+		if *trunk == "" && !m.checkOnly {
 			var err error
 			if party, err = startDemoCalledParty(); err != nil {
 				return err
 			}
 			defer party.Close()
 			*trunk = party.URI()
+		} else if *trunk == "" {
+			*trunk = "sip:demo-called-party" // config check: the built-in party serve would start
 		}
 	}
 	if *sipAddr != "" {
