@@ -43,6 +43,16 @@ behind-tls = true
 			t.Errorf("config check lacks %q:\n%s", want, out)
 		}
 	}
+	for dsn, want := range map[string]string{
+		"postgres://parley@db.example.org/parley?sslmode=require":      "postgres://parley@db.example.org/parley?sslmode=require",
+		"postgres://parley@db.example.org/parley?password=pg-password": "(redacted)",
+		"host=db.example.org user=parley password=pg-password":         "(redacted)",
+		"sqlite:/var/lib/parley/parley.db":                             "sqlite:/var/lib/parley/parley.db",
+	} {
+		if got := redactDSN(dsn); got != want {
+			t.Errorf("redactDSN(%q) = %q, want %q", dsn, got, want)
+		}
+	}
 	for _, secret := range []string{"file-token-secret", "pg-password"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("config check shows the secret %q", secret)

@@ -32,7 +32,8 @@ const (
 )
 
 // secretSettings are printed redacted by `config check`.
-var secretSettings = map[string]bool{"metrics-token": true, "db": true}
+// The database DSN's password alone is (redactDSN).
+var secretSettings = map[string]bool{"metrics-token": true}
 
 // envName is the environment variable of a setting.
 func envName(flagName string) string {
@@ -183,8 +184,12 @@ func (m *Main) printSettings(fs *flag.FlagSet, l *layered) {
 	sort.Strings(names)
 	for _, n := range names {
 		v := fs.Lookup(n).Value.String()
-		if secretSettings[n] && v != "" {
-			v = redact(v)
+		switch {
+		case v == "":
+		case n == "db":
+			v = redactDSN(v)
+		case secretSettings[n]:
+			v = "(redacted)"
 		}
 		src := l.sources[n]
 		switch src {
@@ -197,13 +202,17 @@ func (m *Main) printSettings(fs *flag.FlagSet, l *layered) {
 	}
 }
 
-// redact hides a secret value; of a URL (a database DSN) only the password.
-func redact(v string) string {
-	if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.Host != "" {
+// redactDSN hides a database DSN's password, and the whole DSN if it may hold one that
+// cannot be cut out (a query parameter, a keyword/value DSN).
+func redactDSN(v string) string {
+	if strings.HasPrefix(v, "sqlite:") {
+		return v
+	}
+	if u, err := url.Parse(v); err == nil && u.Host != "" {
 		if _, has := u.User.Password(); has {
 			return u.Redacted()
 		}
-		if u.RawQuery == "" {
+		if !u.Query().Has("password") {
 			return v
 		}
 	}
