@@ -123,3 +123,24 @@ func TestServeAccessLog(t *testing.T) {
 		}
 	}
 }
+
+// TestServeLogLevelWarn: PARLEY_LOG_LEVEL=warn reaches serve (it was ignored: only
+// "debug" was looked for): serving requests writes no info line, where info writes some.
+func TestServeLogLevelWarn(t *testing.T) {
+	for _, level := range []string{"warn", "info"} {
+		c := newCLI(t)
+		c.env["PARLEY_LOG_LEVEL"] = level
+		srv := startWeb(t, c)
+		newClient(t, srv.base).do("GET", "/signin", nil)
+		srv.cancel()
+		code := <-srv.done
+		srv.done <- code // for the cleanup's check
+		infos := strings.Count(srv.stderr.String(), "level=INFO")
+		if level == "warn" && infos != 0 {
+			t.Errorf("at warn, serve wrote %d info lines:\n%s", infos, srv.stderr.String())
+		}
+		if level == "info" && infos == 0 {
+			t.Errorf("at info, serve wrote no info line")
+		}
+	}
+}
