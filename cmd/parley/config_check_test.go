@@ -5,8 +5,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestConfigCheck: the effective settings with their sources in the documented order
@@ -160,5 +162,25 @@ func TestConfigExampleFile(t *testing.T) {
 	out := c.ok("config", "check", "--config", filepath.Join("..", "..", "etc", "parley.toml"))
 	if !strings.Contains(out, `metrics          = "127.0.0.1:9090"         # file`) {
 		t.Errorf("config check of the example:\n%s", out)
+	}
+}
+
+// TestCommandsReadConfigData: a command other than serve finds serve's data through the
+// data, keys and db keys of the PARLEY_CONFIG file, below the environment and the flags.
+func TestCommandsReadConfigData(t *testing.T) {
+	c := newCLI(t)
+	c.ok("facility", "add", "--id", "cnty", "--name", "County Jail", "--type", "jail", "--adp", "250")
+	file := filepath.Join(t.TempDir(), "parley.toml")
+	writeFile(t, file, "data = "+strconv.Quote(c.data)+"\nkeys = "+strconv.Quote(c.keys)+"\nhttp = \"127.0.0.1:8181\"\n")
+	var out strings.Builder
+	m := &Main{Stdout: &out, Stderr: &out, Stdin: strings.NewReader(""), Now: time.Now,
+		Getenv: func(k string) string { return map[string]string{"PARLEY_CONFIG": file, "USER": "tester"}[k] }}
+	if code := m.Run(t.Context(), []string{"facility", "list"}); code != 0 || !strings.Contains(out.String(), "cnty") {
+		t.Fatalf("facility list with PARLEY_CONFIG: %d %s", code, out.String())
+	}
+	writeFile(t, file, "data = [\n")
+	out.Reset()
+	if code := m.Run(t.Context(), []string{"facility", "list"}); code != 2 || !strings.Contains(out.String(), file+":") {
+		t.Fatalf("facility list with a broken PARLEY_CONFIG: %d %s", code, out.String())
 	}
 }

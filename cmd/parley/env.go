@@ -29,15 +29,25 @@ import (
 
 // dataFlags are the flags every data-touching command takes, with the same defaults as
 // serve: --data (PARLEY_DATA, default ./parley-data), --keys (PARLEY_KEYS, default a
-// sibling of --data), --db (PARLEY_DB, default SQLite inside --data).
+// sibling of --data), --db (PARLEY_DB, default SQLite inside --data). Commands other than
+// serve also take them from the data, keys and db keys of the PARLEY_CONFIG file, below
+// the environment, so they find serve's data (serve layers every setting: settings.go).
 type dataFlags struct {
 	data, keys, db string
+	err            error // the PARLEY_CONFIG file could not be read
 }
 
 func (m *Main) addDataFlags(fs *flag.FlagSet) *dataFlags {
 	df := &dataFlags{}
+	var file map[string]string
+	if path := m.Getenv("PARLEY_CONFIG"); path != "" && fs.Name() != "serve" {
+		file, df.err = readDataSettings(path)
+	}
 	def := func(env, fallback string) string {
 		if v := m.setting(env); v != "" {
+			return v
+		}
+		if v := file[strings.ToLower(strings.TrimPrefix(env, "PARLEY_"))]; v != "" {
 			return v
 		}
 		return fallback
@@ -69,6 +79,9 @@ type env struct {
 
 func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 	const op = "open"
+	if df.err != nil {
+		return nil, df.err
+	}
 	logger := m.logger()
 	data, err := filepath.Abs(df.data)
 	if err != nil {

@@ -218,3 +218,21 @@ func redactDSN(v string) string {
 	}
 	return "(redacted)"
 }
+
+// readDataSettings reads the data, keys and db keys of a config file for the commands other
+// than serve; the file's other keys are serve's (config check checks them).
+func readDataSettings(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageError("config file (PARLEY_CONFIG): %v", err)
+	}
+	var v struct {
+		Data string `toml:"data"`
+		Keys string `toml:"keys"`
+		DB   string `toml:"db"`
+	}
+	if err := toml.Unmarshal(b, &v); err != nil {
+		return nil, configFileError(path, err)
+	}
+	return map[string]string{"data": v.Data, "keys": v.Keys, "db": v.DB}, nil
+}
