@@ -31,6 +31,8 @@ type Options struct {
 	// checkpoint is also written atomically. Keep it where database administrators cannot
 	// write; pass its contents to Verify as an external checkpoint.
 	CheckpointFile string
+	// Observe, if set, is told how long each successful append took (monitoring).
+	Observe func(time.Duration)
 }
 
 // Log is the tamper-evident audit log. It implements parley.Auditor and is safe for
@@ -43,6 +45,7 @@ type Log struct {
 	now      func() time.Time
 	logger   *slog.Logger
 	file     string
+	observe  func(time.Duration)
 	cfgErr   error
 
 	mu          sync.Mutex
@@ -56,7 +59,7 @@ var _ parley.Auditor = (*Log)(nil)
 // public half of signer; it is used to check the latest checkpoint before each append.
 func New(store parley.AuditStore, signer note.Signer, verifier note.Verifier, opts Options) *Log {
 	l := &Log{store: store, signer: signer, verifier: verifier, now: opts.Now, logger: opts.Logger,
-		file: opts.CheckpointFile}
+		file: opts.CheckpointFile, observe: opts.Observe}
 	if l.now == nil {
 		l.now = time.Now
 	}
@@ -83,6 +86,15 @@ func unavailable(op, msg string, err error) error {
 // error (KindUnavailable, or KindIntegrity if the stored log no longer matches its latest
 // checkpoint) means the event was not logged and the caller must fail the action.
 func (l *Log) Audit(ctx context.Context, e parley.AuditEvent) error {
+	start := time.Now()
+	err := l.appendEvent(ctx, e)
+	if err == nil && l.observe != nil {
+		l.observe(time.Since(start))
+	}
+	return err
+}
+
+func (l *Log) appendEvent(ctx context.Context, e parley.AuditEvent) error {
 	const op = "audit.Audit"
 	if l.cfgErr != nil {
 		return l.cfgErr

@@ -185,6 +185,11 @@ type Deps struct {
 	Phones   Phones  // optional: phones that register with digest authentication
 	Prompts  Prompts // optional: the embedded prompts when nil
 	Billing  Billing // optional: calls are free when nil
+	Metrics  Metrics // optional: measurements for monitoring
+	// Gateways, if set, is asked at each INVITE which facility trusts its source address,
+	// so gateways added or removed while the server runs count at once; Config.Gateways
+	// is then not used.
+	Gateways Gateways
 	Logger   *slog.Logger
 }
 
@@ -270,6 +275,13 @@ type Phone struct {
 	HA1SHA256 string
 	// Password, when set, is used instead of the hashes (provisioning from configuration).
 	Password string
+}
+
+// Gateways finds the facility that trusts a SIP gateway's address.
+type Gateways interface {
+	// GatewayFacility returns the facility of a trusted gateway address, or ok false. An
+	// error refuses the INVITE (503).
+	GatewayFacility(ctx context.Context, addr netip.Addr) (facilityID string, ok bool, err error)
 }
 
 // Phones looks up phones that register with digest authentication. REGISTER and INVITE

@@ -93,12 +93,21 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.onReInvite(req, tx) // in a dialog: its Call-ID and tags are its credentials
 		return
 	}
+	if s.draining() {
+		refuseDraining(req, tx)
+		return
+	}
 	src, err := netip.ParseAddrPort(req.Source())
 	if err != nil {
 		respond(req, tx, sip.StatusBadRequest, "Bad Request")
 		return
 	}
-	facility, trusted := s.cfg.Gateways[src.Addr().Unmap()]
+	facility, trusted, err := s.gateway(src.Addr().Unmap())
+	if err != nil {
+		s.log.Error("gateway lookup failed; INVITE refused", "error", err)
+		respond(req, tx, sip.StatusServiceUnavailable, "Service Unavailable")
+		return
+	}
 	var phone *Phone
 	if !trusted {
 		if s.auth == nil {
@@ -142,7 +151,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	defer cancel(nil)
 	c := &call{srv: s, ctx: ctx, cancel: cancel, src: src.Addr().Unmap()}
 	if !s.register(c) {
-		respond(req, tx, sip.StatusServiceUnavailable, "Service Unavailable")
+		refuseDraining(req, tx)
 		return
 	}
 	defer s.unregister(c)
@@ -162,6 +171,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c.inLeg = newLeg("inmate", s.log, s.ports, conn, port)
 	c.inLeg.srtp = keys
+	c.inLeg.metrics = s.deps.Metrics
 	c.watch(c.inLeg)
 	defer c.inLeg.close()
 	s.mu.Lock()
@@ -235,6 +245,18 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.run()
 }
 
+// gateway returns the facility that trusts a source address: from Deps.Gateways (read at
+// each INVITE) or, without it, Config.Gateways.
+func (s *Server) gateway(a netip.Addr) (string, bool, error) {
+	if s.deps.Gateways == nil {
+		f, ok := s.cfg.Gateways[a]
+		return f, ok, nil
+	}
+	ctx, cancel := bg()
+	defer cancel()
+	return s.deps.Gateways.GatewayFacility(ctx, a)
+}
+
 // watch makes the leg end the call when it sends no RTP for Config.MediaTimeout. The
 // call ends as dropped, whatever its state, with reason rtp_timeout_<leg>.
 func (c *call) watch(l *leg) {
@@ -262,6 +284,7 @@ func (c *call) finish(status parley.CallStatus, reason string) {
 	c.setLive(false, "", "")
 	c.settle()
 	c.update()
+	c.srv.deps.Metrics.CallEnded(status, reason)
 	c.log.Info("call ended", "status", string(status), "reason", reason)
 }
 

@@ -91,6 +91,9 @@ type leg struct {
 
 	// received audio packets, for tests and diagnostics
 	audioIn atomic.Uint64
+	// reception statistics of the audio (readLoop), reported to metrics when it ends
+	stats   rtpStats
+	metrics Metrics
 
 	// RTP inactivity: lastRx is when the last RTP packet was accepted (unix ns); after
 	// timeout without one, onSilent is called once (from the pacer).
@@ -349,6 +352,7 @@ func (l *leg) writeLocked(h *rtp.Header, payload []byte, now time.Time) {
 // readLoop receives RTP: DTMF to the digit channel, audio to the bridge.
 func (l *leg) readLoop() {
 	defer l.wg.Done()
+	defer l.reportMedia()
 	buf := make([]byte, maxPacket)
 	var (
 		h    rtp.Header
@@ -392,6 +396,7 @@ func (l *leg) readLoop() {
 		now := time.Now()
 		switch {
 		case l.desc.hasDTMF && h.PayloadType == l.desc.dtmfPT:
+			l.stats.add(&h, false, now)
 			key, ok, err := recv.Receive(&h, payload)
 			if err != nil || !ok {
 				continue
@@ -399,6 +404,7 @@ func (l *leg) readLoop() {
 			l.pushDigit(key, digitRTP, now)
 		case h.PayloadType == ptPCMU || h.PayloadType == ptPCMA:
 			l.audioIn.Add(1)
+			l.stats.add(&h, true, now)
 			b := l.bridge.Load()
 			if b == nil {
 				continue
@@ -410,6 +416,13 @@ func (l *leg) readLoop() {
 			}
 			b.to.forward(&h, payload, now)
 		}
+	}
+}
+
+// reportMedia gives the leg's reception statistics to the metrics, if it received audio.
+func (l *leg) reportMedia() {
+	if received, lost, jitter := l.stats.result(); received > 0 && l.metrics != nil {
+		l.metrics.LegMedia(l.name, received, lost, jitter)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -24,6 +25,7 @@ func (c *call) dial(dec Decision) {
 		return
 	}
 	c.outLeg = newLeg("called", s.log, s.ports, conn, port)
+	c.outLeg.metrics = s.deps.Metrics
 	c.watch(c.outLeg)
 	defer c.outLeg.close()
 	sdpID := uint64(random32())
@@ -35,6 +37,8 @@ func (c *call) dial(dec Decision) {
 		return
 	}
 	req := s.trunkRequest(string(dec.Number), offer)
+	sent := time.Now()
+	setup := false // the setup time is measured
 	sess, err := s.trunkUA.WriteInvite(c.ctx, req)
 	if err != nil {
 		c.log.Warn("trunk INVITE failed", "error", err)
@@ -45,6 +49,10 @@ func (c *call) dial(dec Decision) {
 	ctx, cancel := context.WithTimeout(c.ctx, s.cfg.AnswerTimeout)
 	var stopRing func()
 	err = sess.WaitAnswer(ctx, s.answerOptions(func(r *sip.Response) error {
+		if r.StatusCode >= sip.StatusRinging && !setup {
+			setup = true
+			s.deps.Metrics.CallSetup(time.Since(sent))
+		}
 		if (r.StatusCode == sip.StatusRinging || r.StatusCode == sip.StatusSessionInProgress) && stopRing == nil {
 			stopRing = ringback(c.inLeg)
 		}
@@ -74,6 +82,9 @@ func (c *call) dial(dec Decision) {
 			c.refuse(parley.CallDropped, "trunk_error", prompts.Goodbye)
 		}
 		return
+	}
+	if !setup {
+		s.deps.Metrics.CallSetup(time.Since(sent))
 	}
 	c.mu.Lock()
 	c.out = sess

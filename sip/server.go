@@ -70,7 +70,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Calls == nil || deps.Policy == nil || deps.Recorder == nil {
 		return nil, parley.Errorf(op, parley.KindInvalid, "Calls, Policy and Recorder are required")
 	}
-	if len(cfg.Gateways) == 0 && deps.Phones == nil {
+	if len(cfg.Gateways) == 0 && deps.Gateways == nil && deps.Phones == nil {
 		return nil, parley.Errorf(op, parley.KindInvalid, "no trusted gateway and no phones")
 	}
 	if deps.Logger == nil {
@@ -78,6 +78,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if deps.Prompts == nil {
 		deps.Prompts = embeddedPrompts{}
+	}
+	if deps.Metrics == nil {
+		deps.Metrics = noMetrics{}
 	}
 	var trunk sip.Uri
 	if err := sip.ParseUri(cfg.Trunk, &trunk); err != nil || trunk.Host == "" {
@@ -262,6 +265,43 @@ func (s *Server) ActiveCalls() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.calls)
+}
+
+// Drain refuses new calls (503 with Retry-After) and waits until the calls in progress
+// have ended or ctx ends; registrations and requests inside calls are still served. Call
+// Shutdown after it to end the calls left and close the sockets.
+func (s *Server) Drain(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	n := len(s.calls)
+	s.mu.Unlock()
+	s.log.InfoContext(ctx, "draining: new calls refused", "calls", n)
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// draining reports whether new calls are refused.
+func (s *Server) draining() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+// refuseDraining answers a new INVITE while the server drains or stops: 503, and when to
+// try again (another node, or this one once restarted).
+func refuseDraining(req *sip.Request, tx sip.ServerTransaction) {
+	res := sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Service Unavailable", nil)
+	res.AppendHeader(sip.NewHeader("Retry-After", "60"))
+	_ = tx.Respond(res)
 }
 
 // Shutdown refuses new calls (503), hangs up the calls in progress (their records end as

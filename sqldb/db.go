@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"parley.dev/parley"
@@ -53,7 +54,7 @@ type Dialect struct {
 
 // DB is a parley.Store over a *sql.DB. It is safe for concurrent use.
 type DB struct {
-	db     *sql.DB
+	db     *timedDB
 	d      Dialect
 	fc     parley.FieldCipher
 	logger *slog.Logger
@@ -75,11 +76,45 @@ func New(db *sql.DB, d Dialect, fc parley.FieldCipher, logger *slog.Logger) *DB 
 	if d.IsUniqueViolation == nil {
 		d.IsUniqueViolation = func(error) bool { return false }
 	}
-	return &DB{db: db, d: d, fc: fc, logger: logger, now: time.Now, rebound: map[string]string{}}
+	return &DB{db: &timedDB{DB: db}, d: d, fc: fc, logger: logger, now: time.Now, rebound: map[string]string{}}
 }
 
 // SQL returns the underlying database handle, for tools and benchmarks.
-func (db *DB) SQL() *sql.DB { return db.db }
+func (db *DB) SQL() *sql.DB { return db.db.DB }
+
+// SetObserver makes every statement and transaction of the store tell observe how long it
+// took: kind is "exec", "query" (until the first row is ready) or "tx" (begin to commit
+// or rollback). For monitoring; observe must be cheap and safe for concurrent use.
+func (db *DB) SetObserver(observe func(kind string, d time.Duration)) {
+	db.db.observe.Store(&observe)
+}
+
+// timedDB is the *sql.DB with its statements timed for SetObserver.
+type timedDB struct {
+	*sql.DB
+	observe atomic.Pointer[func(string, time.Duration)]
+}
+
+func (t *timedDB) done(kind string, start time.Time) {
+	if f := t.observe.Load(); f != nil {
+		(*f)(kind, time.Since(start))
+	}
+}
+
+func (t *timedDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	defer t.done("exec", time.Now())
+	return t.DB.ExecContext(ctx, query, args...)
+}
+
+func (t *timedDB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	defer t.done("query", time.Now())
+	return t.DB.QueryContext(ctx, query, args...)
+}
+
+func (t *timedDB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	defer t.done("query", time.Now())
+	return t.DB.QueryRowContext(ctx, query, args...)
+}
 
 // Close closes the database.
 func (db *DB) Close() error {
@@ -138,6 +173,7 @@ type querier interface {
 
 // inTx runs fn in a transaction, committing if it returns nil.
 func (db *DB) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	defer db.db.done("tx", time.Now())
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return db.dbErr(op, err)

@@ -3,6 +3,7 @@ package vault
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"parley.dev/parley"
 )
@@ -43,6 +44,7 @@ type flusher struct {
 	done    chan struct{}
 	abandon atomic.Bool    // skip what is still queued: the blob is about to be discarded
 	pending sync.WaitGroup // chunks queued and not yet written
+	onFlush func(int, time.Duration)
 
 	mu  sync.Mutex
 	err error
@@ -91,6 +93,7 @@ func (f *flusher) run() {
 func (f *flusher) idle() { f.pending.Wait() }
 
 func (f *flusher) write(p []byte) error {
+	start := time.Now()
 	n, err := f.w.Write(p)
 	if err == nil && n != len(p) {
 		err = parley.Errorf("vault.flusher", parley.KindUnavailable, "short write")
@@ -98,7 +101,13 @@ func (f *flusher) write(p []byte) error {
 	if err != nil {
 		return err
 	}
-	return f.w.Sync()
+	if err := f.w.Sync(); err != nil {
+		return err
+	}
+	if f.onFlush != nil {
+		f.onFlush(n, time.Since(start))
+	}
+	return nil
 }
 
 // finish waits until every queued chunk is written and synced and returns the first error.

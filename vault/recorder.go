@@ -95,6 +95,7 @@ func (v *Vault) record(ctx context.Context, op, callID string, p parley.CallPart
 		return nil, verdict, parley.WrapError(op, parley.KindUnavailable, err)
 	}
 	fl := newFlusher(bw, &v.chunks)
+	fl.onFlush = v.onFlush
 	sw, err := NewStreamWriter(fl, dek, id, v.chunkSize)
 	if err != nil {
 		fl.discard()

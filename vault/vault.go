@@ -32,6 +32,11 @@ type Config struct {
 	// takes a key directory without any period key for the end of every period, not for
 	// the wrong directory, and marks the restored recordings destroyed.
 	KeysBound bool
+
+	// OnFlush, if set, is told of each sealed chunk written and synced to its blob: its
+	// bytes and how long the write and sync took (monitoring). It runs on the flusher's
+	// goroutine and must be cheap.
+	OnFlush func(bytes int, took time.Duration)
 }
 
 // Vault stores recordings encrypted and destroys them by crypto-shredding. It is safe for
@@ -47,6 +52,7 @@ type Vault struct {
 	chunkSize int
 	journals  Journals // nil: survivors of a shred cannot be healed after a restore
 	keysBound bool     // PeriodKeys are known to belong to store (see Config.KeysBound)
+	onFlush   func(int, time.Duration)
 
 	mu      sync.Mutex
 	periods map[string]*sync.RWMutex // period -> lock: Record reads, Destroy writes
@@ -92,7 +98,7 @@ func New(cfg Config) (*Vault, error) {
 	}
 	v := &Vault{store: cfg.Store, blobs: cfg.Blobs, keys: cfg.PeriodKeys, gate: cfg.Gate,
 		auditor: cfg.Auditor, logger: cfg.Logger, now: cfg.Now, chunkSize: cfg.ChunkSize,
-		keysBound: cfg.KeysBound, periods: map[string]*sync.RWMutex{}, live: map[string]*Recorder{}}
+		keysBound: cfg.KeysBound, onFlush: cfg.OnFlush, periods: map[string]*sync.RWMutex{}, live: map[string]*Recorder{}}
 	if v.journals = cfg.Journals; v.journals == nil {
 		v.journals, _ = cfg.PeriodKeys.(Journals)
 	}

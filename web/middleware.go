@@ -1,6 +1,7 @@
 package web
 
 import (
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -51,10 +52,11 @@ func newMetrics(reg *prometheus.Registry, activeSessions func() float64) *metric
 	return m
 }
 
-// statusWriter remembers the status code.
+// statusWriter remembers the status code and counts the body's bytes.
 type statusWriter struct {
 	http.ResponseWriter
-	code int
+	code  int
+	bytes int64
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -68,13 +70,19 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.code == 0 {
 		w.code = http.StatusOK
 	}
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// wrap counts each request under its route pattern (never its path, which may hold ids).
-func (m *metrics) wrap(next http.Handler) http.Handler {
+// wrap counts each request under its route pattern and writes it to the access log.
+// Neither names the path or the query (either may hold a phone number or a name), the
+// client's address, cookies or any header: the route pattern ("GET /calls/{id}"), the
+// status, the bytes of the body and the duration are what operators need, and the audit
+// log says who read what.
+func (m *metrics) wrap(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -86,7 +94,10 @@ func (m *metrics) wrap(next http.Handler) http.Handler {
 		if sw.code == 0 {
 			sw.code = http.StatusOK
 		}
+		took := time.Since(start)
 		m.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
-		m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		m.duration.WithLabelValues(route).Observe(took.Seconds())
+		log.LogAttrs(r.Context(), slog.LevelInfo, "http request", slog.String("route", route),
+			slog.Int("status", sw.code), slog.Int64("bytes", sw.bytes), slog.Duration("duration", took))
 	})
 }

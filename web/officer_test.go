@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/mod/sumdb/note"
 
 	"parley.dev/parley"
@@ -114,7 +116,9 @@ func newLiveWorld(t *testing.T) *liveWorld {
 		{ID: "c2", FacilityID: "f1", DeviceID: "booth-2", StartedAt: w.now.Add(-time.Minute), State: "connected", Privileged: true},
 		{ID: "c3", FacilityID: "f2", DeviceID: "phone-9", StartedAt: w.now, State: "ivr"},
 	}}
+	reg := prometheus.NewRegistry()
 	s, err := New(Config{Auth: a, Store: db, Audit: w.audit, Live: w.live,
+		MetricsRegistry: reg, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		Admin: &admin.Service{Store: db, Rules: db, Rates: db, Audit: w.audit, Digest: fc.BlindIndex, Now: clock}})
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,7 @@
 // authorization function (authz.Decide) and the same audit. Every response carries a strict
 // Content-Security-Policy and secure headers; every state-changing request passes the
 // cross-origin check and carries the session's CSRF token; every request is counted in
-// Prometheus metrics served at /metrics.
+// Prometheus metrics (Config.Registry) and written to the access log without its path or query.
 package web
 
 import (
@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"parley.dev/parley"
 	"parley.dev/parley/admin"
@@ -62,6 +61,10 @@ type Config struct {
 	Limits      authz.Limits
 	Region      string       // default region of numbers typed without a country code; "US" if empty
 	Health      http.Handler // served at /healthz, if set
+	// MetricsRegistry receives the web's metrics (a registry of its own if nil); Metrics,
+	// if set, is served at /metrics (the caller decides who may read it: see cmd/parley).
+	MetricsRegistry *prometheus.Registry
+	Metrics         http.Handler
 	// Public signs attorneys and families in, and Portal verifies their numbers; nil
 	// Public turns the public side off.
 	Public *auth.Public
@@ -100,7 +103,10 @@ func New(c Config) (*Server, error) {
 	if s.pages, err = loadPages(); err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
+	reg := c.MetricsRegistry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	s.metrics = newMetrics(reg, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -115,12 +121,14 @@ func New(c Config) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	s.routes(mux)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if c.Metrics != nil {
+		mux.Handle("GET /metrics", c.Metrics)
+	}
 	if c.Health != nil {
 		mux.Handle("GET /healthz", c.Health)
 	}
 	cop := http.NewCrossOriginProtection()
-	s.handler = s.metrics.wrap(s.secureHeaders(cop.Handler(mux)))
+	s.handler = s.metrics.wrap(c.Logger, s.secureHeaders(cop.Handler(mux)))
 	return s, nil
 }
 

@@ -310,7 +310,8 @@ func runParleyLoad(ctx context.Context, o options, out io.Writer) (result, error
 	sipAddr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(sipPort))
 	args := []string{"serve", "--data", data, "--keys", keys, "--http", "127.0.0.1:0",
 		"--sip", sipAddr.String(), "--trunk", tr.uri(), "--rtp-ports", o.rtpPorts,
-		"--lang", "en"} // one language: the load peers key the PIN at once
+		"--lang", "en", // one language: the load peers key the PIN at once
+		"--drain", "0s"} // the run is over when serve is stopped: no call waits
 	if o.profile != "" {
 		args = append(args, "--cpuprofile", o.profile)
 	}

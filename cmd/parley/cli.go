@@ -29,6 +29,13 @@ type Main struct {
 	// CodeSender, if set, delivers phone verification codes for `serve` (tests set a fake).
 	// Unset, serve has no sender until a SIP one exists, and says verification is unavailable.
 	CodeSender parley.CodeSender
+
+	// settings are serve's resolved settings by environment variable (see settings.go).
+	settings map[string]string
+	// metrics, set by serve, are given to the services openEnv builds.
+	metrics *serveMetrics
+	// checkOnly makes serve print its effective settings and stop (`config check`).
+	checkOnly bool
 }
 
 // NewMain returns a Main wired to the process's streams and environment.
@@ -234,13 +241,37 @@ func parse(fs *flag.FlagSet, args []string, want int) ([]string, error) {
 	return pos, nil
 }
 
-// logger returns the structured logger: text on stderr, never carrying personal data.
+// logger returns the structured logger on stderr, never carrying personal data: the level
+// and format of --log-level and --log-format (serve) or PARLEY_LOG_LEVEL and
+// PARLEY_LOG_FORMAT (every command); info and text when unset or unknown.
 func (m *Main) logger() *slog.Logger {
-	level := slog.LevelInfo
-	if strings.EqualFold(m.Getenv("PARLEY_LOG_LEVEL"), "debug") {
-		level = slog.LevelDebug
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(m.setting("PARLEY_LOG_LEVEL"))); err != nil {
+		level = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(m.setting("PARLEY_LOG_FORMAT"), "json") {
+		return slog.New(slog.NewJSONHandler(m.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(m.Stderr, opts))
+}
+
+// choiceFlag is a string flag that takes one of a few values.
+type choiceFlag struct {
+	value   string
+	choices []string
+}
+
+func (c *choiceFlag) String() string { return c.value }
+
+func (c *choiceFlag) Set(v string) error {
+	for _, ok := range c.choices {
+		if strings.EqualFold(v, ok) {
+			c.value = ok
+			return nil
+		}
+	}
+	return fmt.Errorf("must be one of %s", strings.Join(c.choices, ", "))
 }
 
 // actorContext marks the context with the operator who runs the command, for audit events.

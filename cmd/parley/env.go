@@ -29,15 +29,25 @@ import (
 
 // dataFlags are the flags every data-touching command takes, with the same defaults as
 // serve: --data (PARLEY_DATA, default ./parley-data), --keys (PARLEY_KEYS, default a
-// sibling of --data), --db (PARLEY_DB, default SQLite inside --data).
+// sibling of --data), --db (PARLEY_DB, default SQLite inside --data). Commands other than
+// serve also take them from the data, keys and db keys of the PARLEY_CONFIG file, below
+// the environment, so they find serve's data (serve layers every setting: settings.go).
 type dataFlags struct {
 	data, keys, db string
+	err            error // the PARLEY_CONFIG file could not be read
 }
 
 func (m *Main) addDataFlags(fs *flag.FlagSet) *dataFlags {
 	df := &dataFlags{}
+	var file map[string]string
+	if path := m.Getenv("PARLEY_CONFIG"); path != "" && fs.Name() != "serve" {
+		file, df.err = readDataSettings(path)
+	}
 	def := func(env, fallback string) string {
-		if v := m.Getenv(env); v != "" {
+		if v := m.setting(env); v != "" {
+			return v
+		}
+		if v := file[strings.ToLower(strings.TrimPrefix(env, "PARLEY_"))]; v != "" {
 			return v
 		}
 		return fallback
@@ -64,10 +74,14 @@ type env struct {
 	dataDir  string
 	clock    func() time.Time
 	postgres bool
+	metrics  *serveMetrics // serve's; nil for other commands
 }
 
 func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 	const op = "open"
+	if df.err != nil {
+		return nil, df.err
+	}
 	logger := m.logger()
 	data, err := filepath.Abs(df.data)
 	if err != nil {
@@ -89,7 +103,7 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return nil, parley.WrapError(op, parley.KindInvalid, err)
 	}
-	e := &env{logger: logger, dataDir: data, clock: m.Now, postgres: strings.HasPrefix(df.db, "postgres")}
+	e := &env{logger: logger, dataDir: data, clock: m.Now, postgres: strings.HasPrefix(df.db, "postgres"), metrics: m.metrics}
 	defer func() {
 		if err != nil {
 			e.Close()
@@ -131,6 +145,12 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 	if err := bindKeys(ctx, e.db, e.keys, keysDir, logger); err != nil {
 		return nil, err
 	}
+	var onAudit func(time.Duration)
+	var onFlush func(int, time.Duration)
+	if e.metrics != nil {
+		e.db.SetObserver(e.metrics.dbTimed)
+		onAudit, onFlush = e.metrics.audited, e.metrics.flushed
+	}
 	if e.blobs, err = file.Open(filepath.Join(data, "vault")); err != nil {
 		return nil, err
 	}
@@ -146,7 +166,7 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 		return nil, parley.WrapError(op, parley.KindInternal, err)
 	}
 	e.audit = audit.New(e.store, signer, e.verifier, audit.Options{
-		Now: m.Now, Logger: logger, CheckpointFile: filepath.Join(data, "audit.checkpoint"),
+		Now: m.Now, Logger: logger, CheckpointFile: filepath.Join(data, "audit.checkpoint"), Observe: onAudit,
 	})
 	// The registry destroys recordings through the vault, and the vault asks the registry
 	// before recording: the closure breaks the cycle.
@@ -155,7 +175,7 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 	}), e.audit, logger)
 	if e.vault, err = vault.New(vault.Config{
 		Store: e.store, Blobs: e.blobs, PeriodKeys: e.keys, Gate: e.registry,
-		Auditor: e.audit, Logger: logger, Now: m.Now, KeysBound: true, // bindKeys checked them
+		Auditor: e.audit, Logger: logger, Now: m.Now, OnFlush: onFlush, KeysBound: true, // bindKeys checked them
 	}); err != nil {
 		return nil, err
 	}

@@ -12,6 +12,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal stops the command (serve drains); a second one ends the process at
+	// once, as without a handler.
+	context.AfterFunc(ctx, stop)
 	code := NewMain().Run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)

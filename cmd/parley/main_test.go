@@ -30,7 +30,8 @@ func newCLI(t *testing.T) *cli {
 	root := t.TempDir()
 	return &cli{t: t, data: filepath.Join(root, "data"), keys: filepath.Join(root, "keys"),
 		now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC),
-		env: map[string]string{"USER": "tester", "PARLEY_LOG_LEVEL": "debug"}}
+		env: map[string]string{"USER": "tester", "PARLEY_LOG_LEVEL": "debug",
+			"PARLEY_DRAIN": "0s"}} // stopping serve ends its calls at once, as the tests expect; the drain tests set --drain
 }
 
 // run runs one command and returns stdout, stderr and the exit status.

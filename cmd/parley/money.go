@@ -15,7 +15,7 @@ import (
 // caps returns the FCC caps parley enforces: the data file named by PARLEY_CAPS if set (a
 // newer file an operator installed), else the one built into the binary.
 func (m *Main) caps() (*rates.Caps, error) {
-	if path := m.Getenv("PARLEY_CAPS"); path != "" {
+	if path := m.setting("PARLEY_CAPS"); path != "" {
 		return rates.LoadFile(path)
 	}
 	return rates.Default()

@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	register("serve", "serve [--data DIR] [--keys DIR] [--db postgres://…] [--http ADDR] [--retention-every DURATION] [--sip ADDR --trunk URI [--rtp-ports LO-HI] [--media-ip IP] [--lang choice|en|es] [--rtp-timeout 30s] [--sip-tls ADDR --tls-cert FILE --tls-key FILE] [--trunk-ca FILE] [--trunk-user USER [--trunk-password-file FILE] [--trunk-register]] [--trunk-srtp required|optional|off]] [--demo]", runServe)
+	register("serve", "serve [--data DIR] [--keys DIR] [--db postgres://…] [--http ADDR] [--retention-every DURATION] [--sip ADDR --trunk URI [--rtp-ports LO-HI] [--media-ip IP] [--lang choice|en|es] [--rtp-timeout 30s] [--sip-tls ADDR --tls-cert FILE --tls-key FILE] [--trunk-ca FILE] [--trunk-user USER [--trunk-password-file FILE] [--trunk-register]] [--trunk-srtp required|optional|off]] [--demo] [--config FILE] [--log-level LEVEL] [--log-format text|json] [--metrics ADDR] [--drain 2m]", runServe)
 }
 
 // runServe runs parley: the HTTP health endpoint, the background jobs (recovery of
@@ -40,10 +40,18 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	rtpTimeout := fs.Duration("rtp-timeout", 30*time.Second, "end a call when one of its answered legs sends no RTP for this long (its reason says which side)")
 	lang := fs.String("lang", "choice", "prompt language: choice (the inmate presses 1 for English, 2 for Spanish), en or es (no choice)")
 	trunkOpts := addTrunkFlags(fs, m.Getenv)
-	if _, err := parse(fs, args, 0); err != nil {
+	ops := addOpsFlags(fs)
+	layers, err := m.parseLayered(fs, args)
+	if err != nil {
 		return err
 	}
-	if *cpuProfile != "" {
+	if err := ops.check(); err != nil {
+		return err
+	}
+	if err := m.checkHTTPSettings(); err != nil {
+		return err
+	}
+	if *cpuProfile != "" && !m.checkOnly {
 		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {
 			return err
@@ -59,13 +67,15 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		if *sipAddr == "" {
 			*sipAddr = "127.0.0.1:5060"
 		}
-		if *trunk == "" {
+		if *trunk == "" && !m.checkOnly {
 			var err error
 			if party, err = startDemoCalledParty(); err != nil {
 				return err
 			}
 			defer party.Close()
 			*trunk = party.URI()
+		} else if *trunk == "" {
+			*trunk = "sip:demo-called-party" // config check: the built-in party serve would start
 		}
 	}
 	if *sipAddr != "" {
@@ -87,8 +97,18 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	} else if *trunk != "" || *mediaIP != "" || trunkOpts.used() {
 		return usageError("--trunk, --media-ip and the TLS and trunk account flags need --sip")
 	}
+	if m.checkOnly {
+		m.printSettings(fs, layers)
+		return nil
+	}
+	m.metrics = newServeMetrics()
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
 		log := e.logger
+		unlock, err := e.lockServe(ctx)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		// A recording still "writing" (or a call record unfinished) at start-up lost its
 		// writer. With SQLite this node is the only writer; with PostgreSQL other nodes may
 		// be mid-call, so leave recent ones.
@@ -163,8 +183,16 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		if m.Ready != nil {
 			m.Ready <- ln.Addr().String()
 		}
-		errc := make(chan error, 1)
+		errc := make(chan error, 2)
 		go func() { errc <- srv.Serve(ln) }()
+		metricsSrv, err := e.serveMetrics(*ops.metrics, m.setting("PARLEY_METRICS_TOKEN"), errc)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		if metricsSrv != nil {
+			defer metricsSrv.Close()
+		}
 		var demoSeeded []string
 		var demoAccts *demoAccounts
 		if *demo {
@@ -201,16 +229,29 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		case err = <-errc:
 		case <-ctx.Done():
 		}
+		// SIP first: its calls write call records and recordings, so it stops before the
+		// store closes (when this function returns). On a signal, calls in progress may
+		// go on for --drain while new ones are refused; then the rest are ended.
+		var sipErr error
+		if sipSrv != nil {
+			if err == nil && *ops.drain > 0 {
+				drain, cancel := context.WithTimeout(context.Background(), *ops.drain)
+				if sipSrv.Drain(drain) != nil {
+					log.Info("drain time over: ending the calls left", "calls", sipSrv.ActiveCalls())
+				}
+				cancel()
+			}
+		}
 		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		// SIP first: its calls write call records and recordings, so it stops before the
-		// store closes (when this function returns).
-		var sipErr error
 		if sipSrv != nil {
 			sipErr = sipSrv.Shutdown(shutdown)
 		}
 		if err == nil {
 			err = srv.Shutdown(shutdown)
+		}
+		if metricsSrv != nil {
+			_ = metricsSrv.Shutdown(shutdown)
 		}
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
@@ -272,9 +313,8 @@ func (e *env) startSIP(ctx context.Context, cfg sip.Config, billing sip.Billing,
 		return nil, err
 	}
 	if len(gws) == 0 {
-		e.logger.Info("no SIP gateways configured: only phones that register can call (see 'facility gateway', 'phone add')")
+		e.logger.Info("no SIP gateways configured yet: gateways added with 'facility gateway' count at once; phones register ('phone add')")
 	}
-	cfg.Gateways = gws
 	if err := e.warnMD5Phones(ctx); err != nil {
 		return nil, err
 	}

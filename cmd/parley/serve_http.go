@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"github.com/prometheus/client_golang/prometheus"
 	"net/http"
 	"net/url"
 	"os"
@@ -30,17 +31,13 @@ func (e *env) auth() *auth.Service {
 func (m *Main) httpHandler(e *env, live parley.LiveCalls, sender parley.CodeSender) (http.Handler, error) {
 	limits := authz.DefaultLimits
 	for env, dst := range map[string]*int{"PARLEY_READS_PER_MINUTE": &limits.PerMinute, "PARLEY_DAILY_READ_CAP": &limits.DailyRecords} {
-		if v := m.Getenv(env); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return nil, usageError("%s must be a positive number", env)
-			}
+		if n, err := strconv.Atoi(m.setting(env)); err == nil && n > 0 {
 			*dst = n
 		}
 	}
 	signIn := e.auth()
 	var keys *auth.Keys
-	if origin := m.Getenv("PARLEY_WEBAUTHN_ORIGIN"); origin != "" {
+	if origin := m.setting("PARLEY_WEBAUTHN_ORIGIN"); origin != "" {
 		u, err := url.Parse(origin)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || u.Path != "" {
 			return nil, usageError("PARLEY_WEBAUTHN_ORIGIN must be an origin like https://parley.example.org")
@@ -58,8 +55,8 @@ func (m *Main) httpHandler(e *env, live parley.LiveCalls, sender parley.CodeSend
 		Public: public, Portal: e.portal(sender, isSIPSender(sender)), Family: e.family(caps),
 		Auth: signIn, Keys: keys, Store: e.store, Searcher: e.searcher, Vault: e.vault, Audit: e.audit,
 		VerifyAudit: e.verifyAudit, Registry: e.registry, Logger: e.logger, Limits: limits,
-		Health: e.healthHandler(), BehindTLS: m.Getenv("PARLEY_BEHIND_TLS") == "true",
-		Admin: e.admin(caps), Live: live,
+		Health: e.healthHandler(), BehindTLS: m.setting("PARLEY_BEHIND_TLS") == "true",
+		Admin: e.admin(caps), Live: live, MetricsRegistry: e.metricsRegistry(), Metrics: e.httpMetrics(m.setting("PARLEY_METRICS_TOKEN")),
 	})
 }
 
@@ -75,4 +72,20 @@ func (e *env) verifyAudit(ctx context.Context) (audit.Report, error) {
 		return audit.Report{}, parley.WrapError("audit verify", parley.KindInternal, err)
 	}
 	return audit.Verify(ctx, e.store, e.verifier, external...)
+}
+
+func (e *env) metricsRegistry() *prometheus.Registry {
+	if e.metrics == nil {
+		return nil
+	}
+	return e.metrics.reg
+}
+
+// httpMetrics is /metrics on --http: only behind a bearer token, for the portals' listener
+// faces the public; without a token, metrics are on --metrics alone.
+func (e *env) httpMetrics(token string) http.Handler {
+	if e.metrics == nil || token == "" {
+		return nil
+	}
+	return e.metrics.handler(token)
 }

@@ -29,6 +29,7 @@ func TestServeOfficerEndsCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(trunk.Close)
+	c.env["PARLEY_METRICS_TOKEN"] = testMetricsToken
 	srv := startServe(t, c, trunk.URI())
 	off := signIn(t, c, srv.http, "Otto Officer", pw, secret)
 
@@ -58,7 +59,7 @@ func TestServeOfficerEndsCall(t *testing.T) {
 	if strings.Contains(raw, "5550123") || strings.Contains(raw, "Marisol") || strings.Contains(raw, "A1001") {
 		t.Fatalf("live calls show a number, a name or an inmate id: %s", raw)
 	}
-	if status, b := off.do("GET", "/metrics", nil); status != 200 || !strings.Contains(string(b), "parley_calls_live 1") {
+	if b := scrapeMetrics(t, off); !strings.Contains(string(b), "parley_calls_live 1") {
 		t.Errorf("metrics lack parley_calls_live 1")
 	}
 	id := live.Calls[0].ID

@@ -184,6 +184,20 @@ func (e *env) warnMD5Phones(ctx context.Context) error {
 	return nil
 }
 
+// storeGateways answers the SIP server's gateway lookups from the store at each INVITE, so
+// a gateway added or removed by the CLI (another process) or the web counts at once. The
+// list is small and the query indexed: no cache to go stale.
+type storeGateways struct{ e *env }
+
+func (g storeGateways) GatewayFacility(ctx context.Context, a netip.Addr) (string, bool, error) {
+	gws, err := g.e.sipGateways(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	f, ok := gws[a.Unmap()]
+	return f, ok, nil
+}
+
 // sipGateways returns every facility's trusted SIP gateways.
 func (e *env) sipGateways(ctx context.Context) (map[netip.Addr]string, error) {
 	gws, err := e.db.ListGateways(ctx, "")
@@ -205,7 +219,13 @@ func (e *env) sipGateways(ctx context.Context) (map[netip.Addr]string, error) {
 // sipDeps wires the SIP server to this environment's store, policy, vault and blocks;
 // live must be given the server once it exists.
 func (e *env) sipDeps(live *liveCalls) sip.Deps {
+	var metrics sip.Metrics // never a typed nil inside the interface
+	if e.metrics != nil {
+		metrics = e.metrics
+	}
 	return sip.Deps{
+		Metrics:  metrics,
+		Gateways: storeGateways{e},
 		Calls:    e.store,
 		Policy:   sipPolicy{svc: &callpolicy.Service{Store: e.db, Active: live, Logger: e.logger}, now: e.now},
 		Recorder: sipRecorder{e.vault},

@@ -167,6 +167,7 @@ func newMatrixWorldOn(t *testing.T, c *cli) *matrixWorld {
 		}
 	}
 	c.env["PARLEY_WEBAUTHN_ORIGIN"] = "http://localhost:8080" // security keys on; no ceremony finishes here
+	c.env["PARLEY_METRICS_TOKEN"] = testMetricsToken          // /metrics on --http, behind it
 	c.sender = newCodeBox()                                   // public numbers are verified by code
 	w.srv = startWeb(t, c)
 	return w

@@ -154,8 +154,8 @@ func TestWebHeadersAndSessions(t *testing.T) {
 	if status, _ := inv.do("GET", "/api/v1/session", nil); status != http.StatusUnauthorized {
 		t.Errorf("after sign-out: %d", status)
 	}
-	// Metrics: request counts by route pattern, active sessions.
-	_, m := anon.do("GET", "/metrics", nil)
+	// Metrics: request counts by route pattern, active sessions; only with the token.
+	m := scrapeMetrics(t, anon)
 	for _, want := range []string{`parley_http_requests_total{code="204",route="DELETE /api/v1/session"} 1`, "parley_sessions_active", "parley_http_request_duration_seconds"} {
 		if !strings.Contains(string(m), want) {
 			t.Errorf("metrics lack %q", want)
