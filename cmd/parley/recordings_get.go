@@ -10,6 +10,7 @@ import (
 
 	"parley.dev/parley"
 	"parley.dev/parley/audit"
+	"parley.dev/parley/media/wav"
 	"parley.dev/parley/vault"
 )
 
@@ -77,7 +78,11 @@ func runRecordingsGet(ctx context.Context, m *Main, args []string) error {
 		opened := err == nil // if not, the vault audited the failure, or nothing was read
 		var n int64
 		if opened {
-			n, err = io.Copy(w, rc)
+			var src io.Reader = rc
+			if total, ok := vault.Size(rc); ok {
+				src = wav.WithSize(rc, total) // exact sizes, not the streaming 0xFFFFFFFF
+			}
+			n, err = io.Copy(w, src)
 			rc.Close()
 		}
 		if f != nil {
