@@ -65,6 +65,10 @@ func TestServeOfficerEndsCall(t *testing.T) {
 	if status, b := off.do("POST", "/api/v1/facilities/cnty/live/"+id+"/end", map[string]string{"reason": "disturbance"}); status != 200 {
 		t.Fatalf("end call: %d %s", status, b)
 	}
+	// Ended is ended: the list no longer shows it as connected while it tidies up.
+	if _, b := off.do("GET", "/api/v1/facilities/cnty/live", nil); json.Unmarshal(b, &live) != nil || len(live.Calls) != 0 {
+		t.Fatalf("right after it was ended, the live list shows %s", b)
+	}
 	sipWaitClosed(t, "the inmate leg to end", p.Ended())
 	sipWaitClosed(t, "the trunk leg to end", tc.Ended())
 	sipWaitFor(t, "the call to leave the live list", func() bool {
