@@ -186,7 +186,9 @@ func (s *Server) pageCalls(w http.ResponseWriter, r *http.Request, p *principal)
 	}
 	data := callsPage{Q: q}
 	v := s.base(p, "Call search")
-	if q.Get("number") != "" || q.Get("inmate") != "" || q.Get("facility") != "" {
+	if submitted(q, "number", "inmate", "facility", "purpose", "case", "from", "to") {
+		// A submitted form is searched or answered with why not: with only a purpose, a case
+		// and dates it used to come back empty without a word.
 		sq, err := parseSearch(q, s.c.Region)
 		if err == nil {
 			data.Calls, err = s.search(p.ctx(r), p, sq)
@@ -207,6 +209,16 @@ func (s *Server) pageCalls(w http.ResponseWriter, r *http.Request, p *principal)
 	v.Data = data
 	s.render(w, r, http.StatusOK, "calls", v)
 	return nil
+}
+
+// submitted reports whether any of the fields has a value.
+func submitted(q url.Values, fields ...string) bool {
+	for _, f := range fields {
+		if strings.TrimSpace(q.Get(f)) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // callPage is one call and the reason it is read, carried to the audio's URL.
