@@ -84,8 +84,10 @@ func opUserAdd(ctx context.Context, s *Server, p *principal, r *http.Request, fa
 	if err != nil {
 		return nil, "", err
 	}
-	return map[string]string{"id": u.ID, "enrolment_secret": secret},
-		"Account added (" + string(u.Role) + "). Enrolment secret, shown once: " + secret, nil
+	link := s.enrolLink(r, secret)
+	return map[string]string{"id": u.ID, "enrolment_secret": secret, "enrolment_link": link},
+		"Account added (" + string(u.Role) + "). Enrolment secret, shown once: " + secret +
+			" — hand the new user this one-time link (valid 72 hours): " + link, nil
 }
 
 // opGrant issues (op=issue: user, hours, reason) or revokes (op=revoke: grant) a grant to

@@ -160,4 +160,5 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /static/", http.FileServerFS(assets))
 	s.staffRoutes(mux)
 	s.attorneyAdminRoutes(mux)
+	s.enrolRoutes(mux)
 }
