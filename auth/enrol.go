@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"strconv"
@@ -35,4 +36,39 @@ func enrolExpired(secret string, now time.Time) bool {
 	}
 	exp, err := strconv.ParseInt(secret[i+1:], 10, 64)
 	return err != nil || !now.Before(time.Unix(exp, 0))
+}
+
+// ResetUser is ResetEnrolment by account id (the Staff page): the factors are dropped, every
+// session ends (audited "user.reset") and the new enrolment secret is returned.
+func (s *Service) ResetUser(ctx context.Context, userID string) (string, error) {
+	u, err := s.c.Store.FindUser(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	return s.reset(ctx, u)
+}
+
+// Disable makes an account unable to sign in: password, TOTP key and any enrolment secret
+// are dropped and every session ends (audited "user.disable" before the change). A reset
+// (a new enrolment link) brings it back.
+func (s *Service) Disable(ctx context.Context, userID string) error {
+	u, err := s.c.Store.FindUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	u.PasswordHash, u.TOTPSecret, u.EnrolHash = "", "", ""
+	return s.factorChanged(ctx, u, "user.disable")
+}
+
+// Unlock lifts a lockout after failed sign-ins (audited "user.unlock" before the change).
+func (s *Service) Unlock(ctx context.Context, userID string) error {
+	u, err := s.c.Store.FindUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := s.audit(ctx, parley.ActorFromContext(ctx), "user.unlock", "user:"+u.ID, parley.OutcomeOK, ""); err != nil {
+		return err
+	}
+	u.FailedSignIns, u.LockedUntil = 0, time.Time{}
+	return s.c.Store.UpdateUserAuth(ctx, u)
 }

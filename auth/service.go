@@ -120,11 +120,16 @@ func (s *Service) AddUser(ctx context.Context, u *parley.User) (string, error) {
 // ResetEnrolment issues a new enrolment secret for an account: its factors are cleared and
 // every session of it ends.
 func (s *Service) ResetEnrolment(ctx context.Context, name string) (string, error) {
-	const op = "auth.ResetEnrolment"
 	u, err := s.c.Store.FindUserByName(ctx, name)
 	if err != nil {
 		return "", err
 	}
+	return s.reset(ctx, u)
+}
+
+// reset gives u a new enrolment secret, dropping its factors and ending its sessions.
+func (s *Service) reset(ctx context.Context, u *parley.User) (string, error) {
+	const op = "auth.ResetEnrolment"
 	secret, err := s.newEnrolSecret(op)
 	if err != nil {
 		return "", err

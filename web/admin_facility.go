@@ -54,6 +54,7 @@ var staffOps = []staffOp{
 	{path: "/inmates/{inmate}/allowed", action: authz.ManageInmates, page: "inmate", run: opAllowed, fields: []string{"op", "number", "max"}},
 	{path: "/blocks", action: authz.ManageBlocks, page: "blocks", run: opBlock, fields: []string{"op", "number", "prefix"}},
 	{path: "/staff", action: authz.ManageStaff, page: "staff", run: opUserAdd, fields: []string{"name", "role", "scope"}},
+	{path: "/staff/{user}/account", action: authz.ManageStaff, page: "staff", run: opAccount, fields: []string{"op"}},
 	{path: "/grants", action: authz.ManageStaff, page: "staff", run: opGrant, fields: []string{"op", "user", "hours", "reason", "grant"}},
 	{path: "/live/{call}/end", action: authz.EndCall, page: "live", errPage: "end_call", run: opEndCall, fields: []string{"reason"}},
 }
