@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -250,37 +251,76 @@ func (s *Server) pageCall(w http.ResponseWriter, r *http.Request, p *principal) 
 	return nil
 }
 
-// auditPage is a page of the audit log and the verification result.
+// auditPage is a page of the audit log (or the events a filter selects) and the
+// verification result.
 type auditPage struct {
 	Size     int64
 	From     int64
-	Events   []parley.AuditEvent
+	Events   []auditRow
 	Report   *audit.Report
 	VerifyOK bool
 	Problem  string
 	Prev     int64
 	HasPrev  bool
+	Q        url.Values // the filter form
+	Filtered bool
+	Capped   bool   // the filter's scan stopped before the start of the log
+	Export   string // the CSV export's address, with the filter
+}
+
+// auditRow is an event with the staff names of its actor and object, for the page only.
+type auditRow struct {
+	parley.AuditEvent
+	ActorName, ObjectName string
 }
 
 func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request, p *principal) error {
-	size, events, from, err := s.readAudit(p.ctx(r), p, r.URL.Query())
+	ctx := p.ctx(r)
+	q := r.URL.Query()
+	size, events, from, err := s.readAudit(ctx, p, q)
 	if err != nil {
 		return err
 	}
-	data := auditPage{Size: size, From: from, Events: events, Prev: max(0, from-100), HasPrev: from > 0}
-	rep, verr := s.verifyAudit(p.ctx(r), p)
-	if verr != nil {
+	names, err := s.staffNames(ctx)
+	if err != nil {
+		return err
+	}
+	data := auditPage{Size: size, From: from, Prev: max(0, from-100), HasPrev: from > 0, Q: q}
+	fq := url.Values{}
+	for _, k := range []string{"actor", "action", "object", "since", "until"} {
+		if v := strings.TrimSpace(q.Get(k)); v != "" {
+			fq.Set(k, v)
+		}
+	}
+	data.Export = "/audit.csv?" + fq.Encode()
+	f, ferr := parseAuditFilter(fq, names)
+	v := s.base(p, "Audit log")
+	status := http.StatusOK
+	switch {
+	case ferr != nil:
+		st, _, msg := statusOf(ferr)
+		if st >= 500 {
+			return ferr
+		}
+		status, v.Error, events = st, msg, nil
+	case !f.empty():
+		if events, data.Capped, err = s.filterAudit(ctx, p, f, 100); err != nil {
+			return err
+		}
+		data.Filtered = true
+	default:
+		slices.Reverse(events) // newest first on screen
+	}
+	for _, e := range events {
+		data.Events = append(data.Events, auditRow{AuditEvent: e, ActorName: names[e.Actor], ObjectName: names[e.Object]})
+	}
+	if rep, verr := s.verifyAudit(ctx, p); verr != nil {
 		data.Problem = verr.Error()
 	} else {
 		data.Report, data.VerifyOK = &rep, true
 	}
-	// Newest first on screen.
-	for i, j := 0, len(data.Events)-1; i < j; i, j = i+1, j-1 {
-		data.Events[i], data.Events[j] = data.Events[j], data.Events[i]
-	}
-	v := s.base(p, "Audit log")
 	v.Data = data
-	s.render(w, r, http.StatusOK, "audit", v)
+	s.render(w, r, status, "audit", v)
 	return nil
 }
 
