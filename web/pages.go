@@ -58,6 +58,9 @@ type view struct {
 	Public *parley.PublicAccount
 	Home   string
 	Side   string
+	// Lang and T: the page's language and its catalog lookup (portal pages; see i18n.go).
+	Lang string
+	T    func(string) string
 }
 
 // navLinks says which sections the account's role opens.
@@ -69,6 +72,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	v.Lang = "en"
+	if v.Side != "" {
+		v.Lang = s.publicLang(w, r)
+	}
+	v.T = translator(v.Lang)
 	var buf bytes.Buffer
 	if err := t.t.Execute(&buf, v); err != nil {
 		s.c.Logger.ErrorContext(r.Context(), "page render failed", "page", name, "err", err)
