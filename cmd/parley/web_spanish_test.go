@@ -59,7 +59,8 @@ func TestPortalLanguage(t *testing.T) {
 }
 
 // TestBrowserPortalInSpanish: in Chromium the attorney sign-up page switches to Spanish with
-// its language link and stays Spanish on the next page.
+// its language link and stays Spanish on the next pages; a family signs up and sees its
+// account page and menu in Spanish.
 func TestBrowserPortalInSpanish(t *testing.T) {
 	ctx := newBrowser(t)
 	dir := artifactDir(t)
@@ -90,4 +91,29 @@ func TestBrowserPortalInSpanish(t *testing.T) {
 		t.Fatalf("the next page: button %q, %v", b, err)
 	}
 	shot(t, ctx, dir, "02-attorney-signin-es")
+	// A family signs up in Spanish (the cookie keeps it) and its account page is Spanish.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(srv.base+"/family/signup"),
+		chromedp.WaitVisible(chromedp.CSS(`html[lang="es"] #signup-form`)),
+		chromedp.SendKeys(chromedp.CSS("#name"), "familia@example.org"),
+		chromedp.SendKeys(chromedp.CSS("#password"), publicPassword),
+		chromedp.SendKeys(chromedp.CSS("#password2"), publicPassword),
+		chromedp.Click(chromedp.CSS("#signup")),
+		chromedp.WaitVisible(chromedp.CSS(`html[lang="es"] #signin-form`)),
+		chromedp.SendKeys(chromedp.CSS("#name"), "familia@example.org"),
+		chromedp.SendKeys(chromedp.CSS("#password"), publicPassword),
+		chromedp.Click(chromedp.CSS("#signin")),
+		chromedp.WaitVisible(chromedp.CSS("#rates")),
+	)
+	if err != nil {
+		t.Fatalf("family sign-up in Spanish: %v", err)
+	}
+	text, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil || !strings.Contains(text, "Su cuenta familiar") || !strings.Contains(text, "Tarifas") || strings.Contains(text, "Your family account") {
+		t.Fatalf("family page in Spanish %q, %v", text, err)
+	}
+	if nav, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#signout"))); err != nil || nav != "Cerrar sesión" {
+		t.Fatalf("menu %q, %v", nav, err)
+	}
+	shot(t, ctx, dir, "03-family-home-es")
 }
