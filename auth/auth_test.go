@@ -3,7 +3,9 @@ package auth_test
 import (
 	"context"
 	"crypto/rand"
+	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -355,5 +357,43 @@ func TestSecurityKeyRefusals(t *testing.T) {
 	}
 	if n, _ := f.store.CountSessions(t.Context(), time.Time{}); n != 0 {
 		t.Fatalf("%d sessions after refusals", n)
+	}
+}
+
+// TestEnrolmentExpiresAndLabels: an enrolment secret is spendable for 72 hours and refused
+// after (audited as denied, nothing changed; a new one from a reset works); a changed expiry
+// does not authenticate; the otpauth URL is labelled "parley:NAME" and asks for SHA-256.
+func TestEnrolmentExpiresAndLabels(t *testing.T) {
+	f := setup(t)
+	secret, err := f.svc.AddUser(t.Context(), &parley.User{Name: "Sam Auditor", Role: parley.RoleAuditor, FacilityID: "f1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.LastIndexByte(secret, '-')
+	if i < 0 || secret[i+1:] != strconv.FormatInt(f.now.Add(auth.EnrolValidity).Unix(), 10) {
+		t.Fatalf("secret %q does not carry its expiry", secret)
+	}
+	forged := secret[:i+1] + strconv.FormatInt(f.now.Add(1000*time.Hour).Unix(), 10)
+	f.now = f.now.Add(auth.EnrolValidity)
+	if _, err := f.svc.Enrol(t.Context(), "Sam Auditor", secret, "long enough password"); !parley.IsKind(err, parley.KindUnauthorized) || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("expired secret: %v", err)
+	}
+	if f.ev.count("user.enrol", parley.OutcomeDenied, "enrolment_expired") != 1 {
+		t.Fatal("the expired enrolment is not audited")
+	}
+	if _, err := f.svc.Enrol(t.Context(), "Sam Auditor", forged, "long enough password"); !parley.IsKind(err, parley.KindUnauthorized) || strings.Contains(err.Error(), "expired") {
+		t.Fatalf("secret with a changed expiry: %v", err)
+	}
+	fresh, err := f.svc.ResetEnrolment(t.Context(), "Sam Auditor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := f.svc.Enrol(t.Context(), "Sam Auditor", fresh, "long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(e.URL)
+	if err != nil || u.Scheme != "otpauth" || u.Path != "/parley:Sam Auditor" || u.Query().Get("algorithm") != "SHA256" || u.Query().Get("issuer") != "parley" {
+		t.Fatalf("otpauth URL %q: want label parley:Sam Auditor, SHA256, issuer parley", e.URL)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"log/slog"
@@ -103,11 +102,10 @@ func (s *Service) AddUser(ctx context.Context, u *parley.User) (string, error) {
 	if err := u.Validate(); err != nil {
 		return "", err
 	}
-	raw := make([]byte, 20)
-	if _, err := rand.Read(raw); err != nil {
-		return "", parley.WrapError(op, parley.KindInternal, err)
+	secret, err := s.newEnrolSecret(op)
+	if err != nil {
+		return "", err
 	}
-	secret := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw)
 	u.EnrolHash, u.PasswordHash, u.TOTPSecret = hashEnrol(secret), "", ""
 	u.CreatedAt = s.c.Now()
 	if err := s.c.Store.CreateUser(ctx, u); err != nil {
@@ -122,16 +120,20 @@ func (s *Service) AddUser(ctx context.Context, u *parley.User) (string, error) {
 // ResetEnrolment issues a new enrolment secret for an account: its factors are cleared and
 // every session of it ends.
 func (s *Service) ResetEnrolment(ctx context.Context, name string) (string, error) {
-	const op = "auth.ResetEnrolment"
 	u, err := s.c.Store.FindUserByName(ctx, name)
 	if err != nil {
 		return "", err
 	}
-	raw := make([]byte, 20)
-	if _, err := rand.Read(raw); err != nil {
-		return "", parley.WrapError(op, parley.KindInternal, err)
+	return s.reset(ctx, u)
+}
+
+// reset gives u a new enrolment secret, dropping its factors and ending its sessions.
+func (s *Service) reset(ctx context.Context, u *parley.User) (string, error) {
+	const op = "auth.ResetEnrolment"
+	secret, err := s.newEnrolSecret(op)
+	if err != nil {
+		return "", err
 	}
-	secret := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw)
 	u.EnrolHash, u.PasswordHash, u.TOTPSecret = hashEnrol(secret), "", ""
 	if err := s.factorChanged(ctx, u, "user.reset"); err != nil {
 		return "", err
@@ -178,11 +180,19 @@ func (s *Service) Enrol(ctx context.Context, name, enrolSecret, password string)
 	if u.EnrolHash == "" || subtle.ConstantTimeCompare([]byte(u.EnrolHash), []byte(hashEnrol(enrolSecret))) != 1 {
 		return nil, s.fail(ctx, op, u, "bad_enrolment_secret")
 	}
+	if enrolExpired(enrolSecret, now) {
+		if err := s.audit(ctx, "user:"+u.ID, "user.enrol", "user:"+u.ID, parley.OutcomeDenied, "enrolment_expired"); err != nil {
+			return nil, err
+		}
+		return nil, parley.Errorf(op, parley.KindUnauthorized, "the enrolment link has expired: ask an administrator for a new one")
+	}
 	if u.PasswordHash, err = HashPassword(password); err != nil {
 		return nil, err
 	}
 	var e Enrolment
-	if e.TOTPSecret, e.URL, err = newTOTPKey(s.c.Issuer, u.ID); err != nil {
+	// The label is the sign-in name, so the app shows "parley:NAME"; the URL goes only to
+	// the account's own screen, never to a log.
+	if e.TOTPSecret, e.URL, err = newTOTPKey(s.c.Issuer, u.Name); err != nil {
 		return nil, parley.WrapError(op, parley.KindInternal, err)
 	}
 	u.TOTPSecret, u.EnrolHash, u.LastTOTPStep = e.TOTPSecret, "", 0

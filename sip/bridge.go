@@ -100,6 +100,7 @@ wait:
 			break wait
 		}
 	}
+	c.setView(func(v *staffView) { v.ended = true }) // no longer in progress for staff
 	// Unhook the bridge before finishing the recording: no Push after Finish.
 	in.bridge.Store(nil)
 	out.bridge.Store(nil)

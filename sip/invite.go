@@ -282,6 +282,7 @@ func (c *call) finish(status parley.CallStatus, reason string) {
 		c.rec.Duration = time.Since(c.acceptedAt)
 	}
 	c.setLive(false, "", "")
+	c.setView(func(v *staffView) { v.ended = true })
 	c.settle()
 	c.update()
 	c.srv.deps.Metrics.CallEnded(status, reason)

@@ -30,7 +30,13 @@ type staffView struct {
 	started                  time.Time
 	state                    string
 	privileged               bool
+	ended                    bool // the call is over; it only tidies up (recording, record, BYEs)
 }
+
+// over reports whether a call has ended, even if its goroutine still finishes it: its
+// context is done (a hang-up, an officer, a failure) or the bridge ended it (the limit).
+// Guarded by Server.mu.
+func (c *call) over() bool { return c.view.ended || c.ctx.Err() != nil }
 
 // setView updates the call's staff view.
 func (c *call) setView(f func(v *staffView)) {
@@ -40,13 +46,15 @@ func (c *call) setView(f func(v *staffView)) {
 }
 
 // ListLive returns the calls in progress at the given facilities, oldest first
-// (parley.LiveCalls). A call shows once its record exists.
+// (parley.LiveCalls). A call shows once its record exists, and no longer once it has ended:
+// the recording's flush, the record and the BYEs that follow can take seconds, during which
+// the call is no longer in progress.
 func (s *Server) ListLive(ctx context.Context, facilityIDs []string) ([]parley.LiveCall, error) {
 	s.mu.Lock()
 	out := []parley.LiveCall{}
 	for c := range s.calls {
 		v := c.view
-		if v.id == "" || !slices.Contains(facilityIDs, v.facilityID) {
+		if v.id == "" || c.over() || !slices.Contains(facilityIDs, v.facilityID) {
 			continue
 		}
 		out = append(out, parley.LiveCall{ID: v.id, FacilityID: v.facilityID, DeviceID: v.deviceID,
@@ -79,7 +87,7 @@ func (s *Server) Hangup(ctx context.Context, callID, reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.calls {
-		if c.view.id != "" && c.view.id == callID {
+		if c.view.id != "" && c.view.id == callID && !c.over() {
 			c.hangup(reasonStaff)
 			return nil
 		}

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -175,7 +176,7 @@ func (v *Vault) auditRead(ctx context.Context, id string, a Access, outcome, det
 // returned; if the audit fails, Open fails. Failed attempts on a missing or destroyed
 // recording are audited with outcome error. KindDestroyed if the recording was destroyed.
 // A truncated recording reads up to its last whole chunk, then fails with a KindIntegrity
-// error wrapping ErrTruncated.
+// error wrapping ErrTruncated. Size tells the length of a complete recording before reading.
 func (v *Vault) Open(ctx context.Context, id string, a Access) (io.ReadCloser, *parley.Recording, error) {
 	const op = "vault.Open"
 	if a.Purpose == "" {
@@ -231,7 +232,13 @@ func (v *Vault) Open(ctx context.Context, id string, a Access) (io.ReadCloser, *
 		clear(dek)
 		return fail(err, "blob")
 	}
-	sr, err := NewStreamReader(blob, dek, id)
+	var src io.Reader = blob
+	size := int64(-1)
+	if rec.Status == parley.RecordingComplete && rec.Size > 0 {
+		br := bufio.NewReader(blob)
+		size, src = peekSize(br, rec.Size), br
+	}
+	sr, err := NewStreamReader(src, dek, id)
 	clear(dek)
 	if err != nil {
 		blob.Close()
@@ -243,7 +250,7 @@ func (v *Vault) Open(ctx context.Context, id string, a Access) (io.ReadCloser, *
 	}
 	out := *rec
 	out.WrappedDEK = nil
-	return &readCloser{StreamReader: sr, c: blob}, &out, nil
+	return &sizedReader{readCloser: &readCloser{StreamReader: sr, c: blob}, size: size}, &out, nil
 }
 
 type eofReader struct{}

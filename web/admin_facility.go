@@ -15,7 +15,7 @@ import (
 // staffTitles name the staff pages.
 var staffTitles = map[string]string{
 	"facility": "Facility", "inmates": "Inmates", "inmate": "Inmate", "blocks": "Blocks",
-	"staff": "Staff and grants", "live": "Calls in progress",
+	"staff": "Staff and grants", "live": "Calls in progress", "end_call": "End a call",
 }
 
 // staffPages are the GET pages under /facilities/{id}.
@@ -26,6 +26,8 @@ var staffPages = map[string]staffPage{
 	"blocks":   {path: "/blocks", action: authz.ManageBlocks, build: buildBlocks},
 	"staff":    {path: "/staff", action: authz.ManageStaff, build: buildStaff},
 	"live":     {path: "/live", action: authz.ViewLiveCalls, build: buildLive},
+	// The confirmation before a call is ended (no script can ask: the page is the question).
+	"end_call": {path: "/live/{call}/end", action: authz.EndCall, build: buildEndCall, pageOnly: true},
 }
 
 // staffAPIReads are GET API routes under /api/v1/facilities/{id} with no page of their
@@ -52,8 +54,9 @@ var staffOps = []staffOp{
 	{path: "/inmates/{inmate}/allowed", action: authz.ManageInmates, page: "inmate", run: opAllowed, fields: []string{"op", "number", "max"}},
 	{path: "/blocks", action: authz.ManageBlocks, page: "blocks", run: opBlock, fields: []string{"op", "number", "prefix"}},
 	{path: "/staff", action: authz.ManageStaff, page: "staff", run: opUserAdd, fields: []string{"name", "role", "scope"}},
+	{path: "/staff/{user}/account", action: authz.ManageStaff, page: "staff", run: opAccount, fields: []string{"op"}},
 	{path: "/grants", action: authz.ManageStaff, page: "staff", run: opGrant, fields: []string{"op", "user", "hours", "reason", "grant"}},
-	{path: "/live/{call}/end", action: authz.EndCall, page: "live", run: opEndCall, fields: []string{"reason"}},
+	{path: "/live/{call}/end", action: authz.EndCall, page: "live", errPage: "end_call", run: opEndCall, fields: []string{"reason"}},
 }
 
 // facilityPage is a facility's settings: call rules, lockdown, rates with the caps in

@@ -79,7 +79,9 @@ type staffOp struct {
 	action authz.Action
 	fields []string
 	page   string // the page shown after a form post
-	run    func(ctx context.Context, s *Server, p *principal, r *http.Request, fac string, in input) (result any, message string, err error)
+	// errPage is the page shown when the post fails, if not page (the form's own page).
+	errPage string
+	run     func(ctx context.Context, s *Server, p *principal, r *http.Request, fac string, in input) (result any, message string, err error)
 }
 
 // staffPage is one page (and its GET API twin) of the staff surface.
@@ -87,6 +89,8 @@ type staffPage struct {
 	path   string // under /facilities/{id}; "" for the facility itself
 	action authz.Action
 	build  func(ctx context.Context, s *Server, p *principal, r *http.Request, fac string) (any, error)
+	// pageOnly: no GET API twin (a confirmation page asks nothing an API client needs).
+	pageOnly bool
 }
 
 // staffRoutes registers the administration and officer routes (pages and API).
@@ -97,7 +101,9 @@ func (s *Server) staffRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/facilities", s.api(s.apiFacilities))
 	for name, pg := range staffPages {
 		mux.Handle("GET /facilities/{id}"+pg.path, s.page(s.pageStaff(name, pg)))
-		mux.Handle("GET /api/v1/facilities/{id}"+pg.path, s.api(s.apiStaff(pg)))
+		if !pg.pageOnly {
+			mux.Handle("GET /api/v1/facilities/{id}"+pg.path, s.api(s.apiStaff(pg)))
+		}
 	}
 	for path, pg := range staffAPIReads {
 		mux.Handle("GET /api/v1/facilities/{id}"+path, s.api(s.apiStaff(pg)))
@@ -181,7 +187,11 @@ func (s *Server) pageOp(o staffOp) func(w http.ResponseWriter, r *http.Request, 
 			if status >= 500 || status == http.StatusRequestEntityTooLarge {
 				return err
 			}
-			return s.renderStaff(w, r, p, o.page, fac, status, "", m)
+			page := o.page
+			if o.errPage != "" {
+				page = o.errPage
+			}
+			return s.renderStaff(w, r, p, page, fac, status, "", m)
 		}
 		return s.renderStaff(w, r, p, o.page, fac, http.StatusOK, msg, "")
 	}

@@ -15,6 +15,7 @@ type staffJSON struct {
 	Role     string `json:"role"`
 	Scope    string `json:"scope"` // "facility:ID" or "agency:ID"
 	Enrolled bool   `json:"enrolled"`
+	Locked   bool   `json:"locked"`
 }
 
 type grantJSON struct {
@@ -44,7 +45,8 @@ func buildStaff(ctx context.Context, s *Server, p *principal, r *http.Request, f
 	}
 	for _, u := range users {
 		if u.FacilityID == fac || agency != "" && u.AgencyID == agency {
-			out.Users = append(out.Users, staffJSON{ID: u.ID, Name: u.Name, Role: string(u.Role), Scope: scopeOf(u), Enrolled: u.Enrolled()})
+			out.Users = append(out.Users, staffJSON{ID: u.ID, Name: u.Name, Role: string(u.Role), Scope: scopeOf(u),
+				Enrolled: u.Enrolled(), Locked: p.now.Before(u.LockedUntil)})
 		}
 	}
 	gs, err := s.c.Store.ListFacilityGrants(ctx, fac, p.now)
@@ -84,8 +86,59 @@ func opUserAdd(ctx context.Context, s *Server, p *principal, r *http.Request, fa
 	if err != nil {
 		return nil, "", err
 	}
-	return map[string]string{"id": u.ID, "enrolment_secret": secret},
-		"Account added (" + string(u.Role) + "). Enrolment secret, shown once: " + secret, nil
+	link := s.enrolLink(r, secret)
+	return map[string]string{"id": u.ID, "enrolment_secret": secret, "enrolment_link": link},
+		"Account added (" + string(u.Role) + "). Enrolment secret, shown once: " + secret +
+			" — hand the new user this one-time link (valid 72 hours): " + link, nil
+}
+
+// opAccount disables, unlocks or resets (op) an account of the facility's staff, as the
+// auth service does for the CLI (`user reset`), each audited there. A reset drops the
+// factors, ends the sessions and shows a new one-time enrolment link. An admin cannot
+// disable or reset their own account here (they would lock themselves out).
+func opAccount(ctx context.Context, s *Server, p *principal, r *http.Request, fac string, in input) (any, string, error) {
+	const op = "web.account"
+	verb, err := oneOf(in, "op", "op", "disable", "unlock", "reset")
+	if err != nil {
+		return nil, "", err
+	}
+	id := r.PathValue("user")
+	if err := validID(op, id); err != nil {
+		return nil, "", err
+	}
+	u, err := s.c.Store.FindUser(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	agency, err := s.c.Store.FacilityAgency(ctx, fac)
+	if err != nil {
+		return nil, "", err
+	}
+	if u.FacilityID != fac && (agency == "" || u.AgencyID != agency) {
+		return nil, "", s.deny(ctx, "user."+verb, "user:"+u.ID, "", "", "scope")
+	}
+	if u.ID == p.user.ID && verb != "unlock" {
+		return nil, "", parley.Errorf(op, parley.KindInvalid, "you cannot %s your own account", verb)
+	}
+	switch verb {
+	case "disable":
+		if err := s.c.Auth.Disable(ctx, u.ID); err != nil {
+			return nil, "", err
+		}
+		return map[string]string{"id": u.ID}, "Account disabled: it cannot sign in; its sessions ended. Reset it to hand out a new enrolment link.", nil
+	case "unlock":
+		if err := s.c.Auth.Unlock(ctx, u.ID); err != nil {
+			return nil, "", err
+		}
+		return map[string]string{"id": u.ID}, "Account unlocked.", nil
+	}
+	secret, err := s.c.Auth.ResetUser(ctx, u.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	link := s.enrolLink(r, secret)
+	return map[string]string{"id": u.ID, "enrolment_secret": secret, "enrolment_link": link},
+		"Account reset: its factors were dropped and its sessions ended. Hand over this one-time enrolment link (valid 72 hours): " + link, nil
 }
 
 // opGrant issues (op=issue: user, hours, reason) or revokes (op=revoke: grant) a grant to

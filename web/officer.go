@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"parley.dev/parley"
+	"parley.dev/parley/audit"
 )
 
 // liveGauge counts the call server's calls in progress at every facility (-1 when it
@@ -58,8 +59,44 @@ func buildLive(ctx context.Context, s *Server, p *principal, r *http.Request, fa
 	return out, nil
 }
 
+// liveCall returns the call in progress id at the facility, or KindNotFound.
+func (s *Server) liveCall(ctx context.Context, fac, id string) (*parley.LiveCall, error) {
+	const op = "web.endCall"
+	if err := validID(op, id); err != nil {
+		return nil, err
+	}
+	if s.c.Live == nil {
+		return nil, parley.Errorf(op, parley.KindUnavailable, "no call server is connected")
+	}
+	calls, err := s.c.Live.ListLive(ctx, []string{fac})
+	if err != nil {
+		return nil, err
+	}
+	for i := range calls {
+		if calls[i].ID == id && calls[i].FacilityID == fac {
+			return &calls[i], nil
+		}
+	}
+	return nil, parley.Errorf(op, parley.KindNotFound, "no such call in progress at this facility")
+}
+
+// endCallPage asks an officer to confirm ending a call, with a reason.
+type endCallPage struct {
+	Facility string
+	Call     parley.LiveCall
+}
+
+func buildEndCall(ctx context.Context, s *Server, p *principal, r *http.Request, fac string) (any, error) {
+	c, err := s.liveCall(ctx, fac, r.PathValue("call"))
+	if err != nil {
+		return nil, err
+	}
+	return endCallPage{Facility: fac, Call: *c}, nil
+}
+
 // opEndCall ends a call in progress at the facility, audited ("call.end") before the
-// hang-up. Ending a privileged call is allowed: it reveals nothing of it.
+// hang-up, with the officer's reason (required; the confirmation page asks for it). Ending
+// a privileged call is allowed: it reveals nothing of it.
 func opEndCall(ctx context.Context, s *Server, p *principal, r *http.Request, fac string, in input) (any, string, error) {
 	const op = "web.endCall"
 	id := r.PathValue("call")
@@ -74,30 +111,18 @@ func opEndCall(ctx context.Context, s *Server, p *principal, r *http.Request, fa
 		return nil, "", parley.Errorf(op, parley.KindInvalid, "reason must be at most 200 characters")
 	}
 	if reason == "" {
-		reason = "ended by an officer"
+		return nil, "", parley.Errorf(op, parley.KindInvalid, "give the reason for ending the call: it goes to the audit log")
 	}
-	calls, err := s.c.Live.ListLive(ctx, []string{fac})
+	found, err := s.liveCall(ctx, fac, id)
 	if err != nil {
 		return nil, "", err
-	}
-	var found *parley.LiveCall
-	for i := range calls {
-		if calls[i].ID == id && calls[i].FacilityID == fac {
-			found = &calls[i]
-		}
-	}
-	if found == nil {
-		return nil, "", parley.Errorf(op, parley.KindNotFound, "no such call in progress at this facility")
 	}
 	detail := "facility " + fac + ": " + reason
 	if found.Privileged {
 		detail += " (privileged call)"
 	}
-	if err := s.c.Audit.Audit(ctx, parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "call.end",
-		Object: "call:" + id, Outcome: parley.OutcomeOK, Detail: detail}); err != nil {
-		return nil, "", parley.WrapError(op, parley.KindUnavailable, err)
-	}
-	if err := s.c.Live.Hangup(ctx, id, reason); err != nil {
+	ev := parley.AuditEvent{Actor: parley.ActorFromContext(ctx), Action: "call.end", Object: "call:" + id, Detail: detail}
+	if err := audit.Attempt(ctx, s.c.Audit, ev, func() error { return s.c.Live.Hangup(ctx, id, reason) }); err != nil {
 		return nil, "", err
 	}
 	return nil, "Call " + id + " ended.", nil

@@ -211,8 +211,13 @@ func TestLiveCalls(t *testing.T) {
 		want int
 	}{{"/api/v1/facilities/f1/live/c3/end", 404}, {"/api/v1/facilities/f2/live/c3/end", 403}, {"/api/v1/facilities/f1/live/c2/end", 404},
 		{"/api/v1/facilities/f1/live/nope/end", 404}} {
-		if status, body := call(t, off, "POST", w.srv.URL+c.path, csrf, map[string]string{}); status != c.want {
+		if status, body := call(t, off, "POST", w.srv.URL+c.path, csrf, map[string]string{"reason": "again"}); status != c.want {
 			t.Errorf("POST %s: %d %s, want %d", c.path, status, body, c.want)
+		}
+	}
+	for _, reason := range []map[string]string{{}, {"reason": " "}} { // the reason is required
+		if status, _ := call(t, off, "POST", w.srv.URL+"/api/v1/facilities/f1/live/c1/end", csrf, reason); status != 400 {
+			t.Errorf("end without a reason %v: %d", reason, status)
 		}
 	}
 	if status, _ := call(t, off, "POST", w.srv.URL+"/api/v1/facilities/f1/live/c1/end", csrf, map[string]string{"reason": strings.Repeat("r", 201)}); status != 400 {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,6 +58,9 @@ type view struct {
 	Public *parley.PublicAccount
 	Home   string
 	Side   string
+	// Lang and T: the page's language and its catalog lookup (portal pages; see i18n.go).
+	Lang string
+	T    func(string) string
 }
 
 // navLinks says which sections the account's role opens.
@@ -68,6 +72,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	v.Lang = "en"
+	if v.Side != "" {
+		v.Lang = s.publicLang(w, r)
+	}
+	v.T = translator(v.Lang)
 	var buf bytes.Buffer
 	if err := t.t.Execute(&buf, v); err != nil {
 		s.c.Logger.ErrorContext(r.Context(), "page render failed", "page", name, "err", err)
@@ -204,7 +213,9 @@ func (s *Server) pageCalls(w http.ResponseWriter, r *http.Request, p *principal)
 	}
 	data := callsPage{Q: q}
 	v := s.base(p, "Call search")
-	if q.Get("number") != "" || q.Get("inmate") != "" || q.Get("facility") != "" {
+	if submitted(q, "number", "inmate", "facility", "purpose", "case", "from", "to") {
+		// A submitted form is searched or answered with why not: with only a purpose, a case
+		// and dates it used to come back empty without a word.
 		sq, err := parseSearch(q, s.c.Region)
 		if err == nil {
 			data.Calls, err = s.search(p.ctx(r), p, sq)
@@ -225,6 +236,16 @@ func (s *Server) pageCalls(w http.ResponseWriter, r *http.Request, p *principal)
 	v.Data = data
 	s.render(w, r, http.StatusOK, "calls", v)
 	return nil
+}
+
+// submitted reports whether any of the fields has a value.
+func submitted(q url.Values, fields ...string) bool {
+	for _, f := range fields {
+		if strings.TrimSpace(q.Get(f)) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // callPage is one call and the reason it is read, carried to the audio's URL.
@@ -256,37 +277,76 @@ func (s *Server) pageCall(w http.ResponseWriter, r *http.Request, p *principal) 
 	return nil
 }
 
-// auditPage is a page of the audit log and the verification result.
+// auditPage is a page of the audit log (or the events a filter selects) and the
+// verification result.
 type auditPage struct {
 	Size     int64
 	From     int64
-	Events   []parley.AuditEvent
+	Events   []auditRow
 	Report   *audit.Report
 	VerifyOK bool
 	Problem  string
 	Prev     int64
 	HasPrev  bool
+	Q        url.Values // the filter form
+	Filtered bool
+	Capped   bool   // the filter's scan stopped before the start of the log
+	Export   string // the CSV export's address, with the filter
+}
+
+// auditRow is an event with the staff names of its actor and object, for the page only.
+type auditRow struct {
+	parley.AuditEvent
+	ActorName, ObjectName string
 }
 
 func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request, p *principal) error {
-	size, events, from, err := s.readAudit(p.ctx(r), p, r.URL.Query())
+	ctx := p.ctx(r)
+	q := r.URL.Query()
+	size, events, from, err := s.readAudit(ctx, p, q)
 	if err != nil {
 		return err
 	}
-	data := auditPage{Size: size, From: from, Events: events, Prev: max(0, from-100), HasPrev: from > 0}
-	rep, verr := s.verifyAudit(p.ctx(r), p)
-	if verr != nil {
+	names, err := s.staffNames(ctx)
+	if err != nil {
+		return err
+	}
+	data := auditPage{Size: size, From: from, Prev: max(0, from-100), HasPrev: from > 0, Q: q}
+	fq := url.Values{}
+	for _, k := range []string{"actor", "action", "object", "since", "until"} {
+		if v := strings.TrimSpace(q.Get(k)); v != "" {
+			fq.Set(k, v)
+		}
+	}
+	data.Export = "/audit.csv?" + fq.Encode()
+	f, ferr := parseAuditFilter(fq, names)
+	v := s.base(p, "Audit log")
+	status := http.StatusOK
+	switch {
+	case ferr != nil:
+		st, _, msg := statusOf(ferr)
+		if st >= 500 {
+			return ferr
+		}
+		status, v.Error, events = st, msg, nil
+	case !f.empty():
+		if events, data.Capped, err = s.filterAudit(ctx, p, f, 100); err != nil {
+			return err
+		}
+		data.Filtered = true
+	default:
+		slices.Reverse(events) // newest first on screen
+	}
+	for _, e := range events {
+		data.Events = append(data.Events, auditRow{AuditEvent: e, ActorName: names[e.Actor], ObjectName: names[e.Object]})
+	}
+	if rep, verr := s.verifyAudit(ctx, p); verr != nil {
 		data.Problem = publicMessage(verr)
 	} else {
 		data.Report, data.VerifyOK = &rep, true
 	}
-	// Newest first on screen.
-	for i, j := 0, len(data.Events)-1; i < j; i, j = i+1, j-1 {
-		data.Events[i], data.Events[j] = data.Events[j], data.Events[i]
-	}
-	v := s.base(p, "Audit log")
 	v.Data = data
-	s.render(w, r, http.StatusOK, "audit", v)
+	s.render(w, r, status, "audit", v)
 	return nil
 }
 

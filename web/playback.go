@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"parley.dev/parley"
+	"parley.dev/parley/media/wav"
+	"parley.dev/parley/vault"
 )
 
 // Playback sessions. A browser seeking in an <audio> element sends many Range requests
@@ -118,8 +120,14 @@ func (s *Server) servePlayback(w http.ResponseWriter, r *http.Request, p *princi
 			return parley.WrapError("web.playback", parley.KindInternal, err)
 		}
 		if len(audio) > maxPlaybackBytes {
+			if total, ok := vault.Size(rc); ok {
+				wav.Complete(audio, total)
+			}
 			return s.streamRest(ctx, w, audio, rc)
 		}
+		// The vault wrote the header before the length was known (sizes 0xFFFFFFFF): a
+		// browser then shows no duration and cannot seek. The length is known now.
+		wav.Complete(audio, int64(len(audio)))
 		pb = &playback{audio: audio, ctype: sniffAudio(audio), created: p.now}
 		s.plays.put(key, pb, p.now)
 	}

@@ -164,8 +164,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /calls", s.page(s.pageCalls))
 	mux.Handle("GET /calls/{id}", s.page(s.pageCall))
 	mux.Handle("GET /audit", s.page(s.pageAudit))
+	mux.Handle("GET /audit.csv", s.page(s.pageAuditCSV))
 	mux.Handle("GET /keys", s.page(s.pageKeys))
 	mux.Handle("GET /static/", http.FileServerFS(assets))
 	s.staffRoutes(mux)
 	s.attorneyAdminRoutes(mux)
+	s.enrolRoutes(mux)
 }

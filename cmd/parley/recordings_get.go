@@ -10,6 +10,7 @@ import (
 
 	"parley.dev/parley"
 	"parley.dev/parley/audit"
+	"parley.dev/parley/media/wav"
 	"parley.dev/parley/vault"
 )
 
@@ -78,7 +79,11 @@ func runRecordingsGet(ctx context.Context, m *Main, args []string) error {
 		var n int64
 		cut := false
 		if opened {
-			n, err = io.Copy(w, rc)
+			var src io.Reader = rc
+			if total, ok := vault.Size(rc); ok {
+				src = wav.WithSize(rc, total) // exact sizes, not the streaming 0xFFFFFFFF
+			}
+			n, err = io.Copy(w, src)
 			rc.Close()
 			// A recording closed as truncated (its writer died: vault.Recover) ends before
 			// its final chunk by design: what it holds is the recording. A missing final

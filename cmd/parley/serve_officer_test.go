@@ -63,8 +63,17 @@ func TestServeOfficerEndsCall(t *testing.T) {
 		t.Errorf("metrics lack parley_calls_live 1")
 	}
 	id := live.Calls[0].ID
+	for _, body := range []map[string]string{{}, {"reason": "  "}} { // a reason is required
+		if status, b := off.do("POST", "/api/v1/facilities/cnty/live/"+id+"/end", body); status != 400 || !strings.Contains(string(b), "reason") {
+			t.Fatalf("end call with %v: %d %s, want 400", body, status, b)
+		}
+	}
 	if status, b := off.do("POST", "/api/v1/facilities/cnty/live/"+id+"/end", map[string]string{"reason": "disturbance"}); status != 200 {
 		t.Fatalf("end call: %d %s", status, b)
+	}
+	// Ended is ended: the list no longer shows it as connected while it tidies up.
+	if _, b := off.do("GET", "/api/v1/facilities/cnty/live", nil); json.Unmarshal(b, &live) != nil || len(live.Calls) != 0 {
+		t.Fatalf("right after it was ended, the live list shows %s", b)
 	}
 	sipWaitClosed(t, "the inmate leg to end", p.Ended())
 	sipWaitClosed(t, "the trunk leg to end", tc.Ended())
@@ -72,7 +81,7 @@ func TestServeOfficerEndsCall(t *testing.T) {
 		_, b := off.do("GET", "/api/v1/facilities/cnty/live", nil)
 		return json.Unmarshal(b, &live) == nil && len(live.Calls) == 0
 	})
-	if status, _ := off.do("POST", "/api/v1/facilities/cnty/live/"+id+"/end", map[string]string{}); status != 404 {
+	if status, _ := off.do("POST", "/api/v1/facilities/cnty/live/"+id+"/end", map[string]string{"reason": "again"}); status != 404 {
 		t.Errorf("ending an ended call: %d, want 404", status)
 	}
 	srv.stop(t)

@@ -101,6 +101,9 @@ func recordingChannels(t *testing.T, c *cli, id string) (left, right []int16) {
 	if hdr.Channels != 2 || hdr.SampleRate != media.SampleRate {
 		t.Fatalf("wav header %+v", hdr)
 	}
+	if hl := len(hdr.Bytes()); int(hdr.DataSize) != len(data)-hl {
+		t.Fatalf("exported header says %d bytes of audio, the file has %d", hdr.DataSize, len(data)-hl)
+	}
 	left, right = make([]int16, len(pcm)/2), make([]int16, len(pcm)/2)
 	for i := range left {
 		left[i], right[i] = pcm[2*i], pcm[2*i+1]

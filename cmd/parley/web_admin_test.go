@@ -25,6 +25,7 @@ func (s *staff) postForm(path string, form url.Values) (int, string) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	checkPageIDs(s.t, req, resp)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)

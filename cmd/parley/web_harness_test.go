@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -141,7 +142,46 @@ func (s *staff) raw(method, path string, body any, header http.Header) *http.Res
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	checkPageIDs(s.t, req, resp)
 	return resp
+}
+
+var (
+	htmlTag = regexp.MustCompile(`<[a-zA-Z][^>]*>`)
+	htmlID  = regexp.MustCompile(`\sid="([^"]*)"`)
+)
+
+// checkPageIDs fails the test when an HTML page has two elements with one id (a label, a
+// test or a screen reader then finds the wrong one). Every page any test fetches through
+// staff.raw or staff.postForm is checked; the body is put back for the caller.
+func checkPageIDs(t *testing.T, req *http.Request, resp *http.Response) {
+	t.Helper()
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		return
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	if err != nil {
+		return // the caller sees the short body
+	}
+	if id := duplicateID(string(b)); id != "" {
+		t.Errorf("%s %s: the page has id %q twice", req.Method, req.URL.Path, id)
+	}
+}
+
+// duplicateID returns the first id attribute a page carries twice, or "".
+func duplicateID(page string) string {
+	seen := map[string]bool{}
+	for _, tag := range htmlTag.FindAllString(page, -1) {
+		for _, m := range htmlID.FindAllStringSubmatch(tag, -1) {
+			if seen[m[1]] {
+				return m[1]
+			}
+			seen[m[1]] = true
+		}
+	}
+	return ""
 }
 
 // errorCode returns the stable code of a JSON error body.
@@ -184,4 +224,17 @@ func totpNow(t *testing.T, w *matrixWorld, name string) string {
 		t.Fatal(err)
 	}
 	return code
+}
+
+// TestDuplicateIDFinder: the page check finds a repeated id (as the success message was,
+// once from the layout and once from the page) and passes distinct ones and text.
+func TestDuplicateIDFinder(t *testing.T) {
+	twice := `<main><p class="ok" role="status" id="message">Saved</p><h1>x</h1><p class="ok" id="message">Saved</p></main>`
+	if got := duplicateID(twice); got != "message" {
+		t.Fatalf("duplicateID = %q, want message", got)
+	}
+	once := `<form id="a"><input id="b" name="id"><p>id="a" as text</p><label for="a">x</label></form>`
+	if got := duplicateID(once); got != "" {
+		t.Fatalf("duplicateID = %q on distinct ids", got)
+	}
 }

@@ -126,6 +126,7 @@ var matrixRoutes = []route{
 	{name: "api end call", method: "POST", path: "/api/v1/facilities/{fac}/live/{call}/end", roles: "officer", scoped: true, ok: 503, body: func(n int) any {
 		return map[string]string{}
 	}},
+	{name: "page end call", method: "GET", path: "/facilities/{fac}/live/{call}/end", roles: "officer", scoped: true, ok: 503, page: true},
 }
 
 // matrixWorld is the seeded data of the matrix: facility cnty (own) and city (other), each

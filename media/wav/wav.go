@@ -9,10 +9,11 @@
 // the fact chunk's sample count are 0xFFFFFFFF (UnknownSize). ffmpeg, sox and most players
 // read such a file to its end. Header.Bytes with the final DataSize gives a header of exactly
 // the same length, so a player that insists on exact sizes can be served the final header in
-// place of the first bytes on export. Read accepts both.
+// place of the first bytes on export (WithSize, Complete). Read accepts both.
 package wav
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -176,3 +177,50 @@ func ReadAll(r io.Reader) (Header, []int16, error) {
 	}
 	return h, out, nil
 }
+
+// maxHeader is the longest header Header.Bytes writes.
+const maxHeader = 58
+
+// WithSize returns r with the streaming header it starts with (the one Header.Bytes wrote
+// with UnknownSize) replaced by the header of the same length carrying the exact sizes of a
+// stream of total bytes, header included. Anything else (another header, sizes already
+// set, a total that does not fit) is returned unchanged: a player then reads to the end.
+func WithSize(r io.Reader, total int64) io.Reader {
+	head := make([]byte, maxHeader)
+	n, err := io.ReadFull(r, head)
+	head = head[:n]
+	switch {
+	case err == nil:
+		Complete(head, total)
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		Complete(head, total)
+		return bytes.NewReader(head)
+	default:
+		return io.MultiReader(bytes.NewReader(head), errReader{err})
+	}
+	return io.MultiReader(bytes.NewReader(head), r)
+}
+
+// Complete rewrites in place the streaming header at the start of b (see WithSize) with the
+// exact sizes of a stream of total bytes, and reports whether it did.
+func Complete(b []byte, total int64) bool {
+	h, _, err := Read(bytes.NewReader(b))
+	if err != nil || h.DataSize != UnknownSize {
+		return false
+	}
+	streaming := h.Bytes()
+	if !bytes.HasPrefix(b, streaming) {
+		return false
+	}
+	data := total - int64(len(streaming))
+	if data < 0 || data >= UnknownSize {
+		return false
+	}
+	h.DataSize = uint32(data)
+	copy(b, h.Bytes())
+	return true
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
