@@ -32,6 +32,10 @@ import (
 // sibling of --data), --db (PARLEY_DB, default SQLite inside --data).
 type dataFlags struct {
 	data, keys, db string
+	witnesses      multiFlag // --audit-witness: append-only checkpoint files on other volumes
+	// uncheckedAudit is set by the commands that must run on a log that does not verify
+	// (audit verify, list, accept-restore, key): every other command refuses to start then.
+	uncheckedAudit bool
 }
 
 func (m *Main) addDataFlags(fs *flag.FlagSet) *dataFlags {
@@ -45,6 +49,10 @@ func (m *Main) addDataFlags(fs *flag.FlagSet) *dataFlags {
 	fs.StringVar(&df.data, "data", def("PARLEY_DATA", "parley-data"), "data directory (database, vault)")
 	fs.StringVar(&df.keys, "keys", def("PARLEY_KEYS", ""), "key directory, never inside --data (default: sibling of --data)")
 	fs.StringVar(&df.db, "db", def("PARLEY_DB", ""), "postgres://… DSN (default: SQLite in --data)")
+	if v := m.Getenv("PARLEY_AUDIT_WITNESS"); v != "" {
+		df.witnesses = strings.Split(v, string(os.PathListSeparator))
+	}
+	fs.Var(&df.witnesses, "audit-witness", "append-only file on another volume that also keeps every audit checkpoint (repeatable; PARLEY_AUDIT_WITNESS, ':'-separated)")
 	return df
 }
 
@@ -61,7 +69,11 @@ type env struct {
 	registry *privilege.Registry
 	searcher *records.Searcher
 	verifier note.Verifier
-	dataDir  string
+	// verifierKey is the audit key's public verifier key (note format).
+	verifierKey string
+	// places keep the audit checkpoint outside the database: the key directory, witnesses.
+	places  []audit.Place
+	dataDir string
 	clock    func() time.Time
 	postgres bool
 }
@@ -140,9 +152,19 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 	if e.verifier, err = note.NewVerifier(verifierKey); err != nil {
 		return nil, parley.WrapError(op, parley.KindInternal, err)
 	}
+	e.verifierKey = verifierKey
+	e.places = []audit.Place{{Name: keyDirCheckpoint, Store: e.keys}}
+	for _, w := range df.witnesses {
+		e.places = append(e.places, audit.Place{Name: "witness file " + w, Store: audit.WitnessFile(w)})
+	}
 	e.audit = audit.New(e.store, signer, e.verifier, audit.Options{
-		Now: m.Now, Logger: logger, CheckpointFile: filepath.Join(data, "audit.checkpoint"),
+		Now: m.Now, Logger: logger, CheckpointFile: filepath.Join(data, "audit.checkpoint"), Places: e.places,
 	})
+	if !df.uncheckedAudit {
+		if err := e.audit.Open(ctx); err != nil {
+			return nil, auditRefusal(err)
+		}
+	}
 	// The registry destroys recordings through the vault, and the vault asks the registry
 	// before recording: the closure breaks the cycle.
 	e.registry = privilege.New(e.store, privilege.DestroyerFunc(func(ctx context.Context, ids []string, reason string) (int, error) {
@@ -156,6 +178,37 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 	}
 	e.searcher = &records.Searcher{Calls: e.store, Auditor: e.audit, Digest: e.cipher.BlindIndex}
 	return e, nil
+}
+
+// keyDirCheckpoint names the key directory's copy of the audit checkpoint in messages.
+const keyDirCheckpoint = "key directory's checkpoint"
+
+// auditRefusal is the one-line refusal to run on an audit log that does not verify against
+// its checkpoints outside the database, with what to do next.
+func auditRefusal(err error) error {
+	if !parley.IsKind(err, parley.KindIntegrity) {
+		return err
+	}
+	msg := err.Error()
+	var pe *parley.Error
+	if errors.As(err, &pe) && pe.Message != "" {
+		msg = pe.Message
+	}
+	return parley.Errorf("audit", parley.KindIntegrity,
+		"refusing to run: %s; check with `parley audit verify`; after a deliberate restore of the data: `parley audit accept-restore --reason TEXT`", msg)
+}
+
+// trustedCheckpoints returns what each place holds, for audit.VerifyTrusted.
+func (e *env) trustedCheckpoints(ctx context.Context) ([]audit.Trusted, error) {
+	var out []audit.Trusted
+	for _, p := range e.places {
+		note, err := p.Store.LatestAuditCheckpoint(ctx)
+		if err != nil && !parley.IsKind(err, parley.KindNotFound) {
+			return nil, err
+		}
+		out = append(out, audit.Trusted{Name: p.Name, Note: note})
+	}
+	return out, nil
 }
 
 // openKeyring returns the keyring that holds the key-encryption keys: the local KEK files

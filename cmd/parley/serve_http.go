@@ -63,8 +63,8 @@ func (m *Main) httpHandler(e *env, live parley.LiveCalls, sender parley.CodeSend
 	})
 }
 
-// verifyAudit checks the whole audit log against its stored checkpoint and the copy kept
-// outside the database, like `audit verify`.
+// verifyAudit checks the whole audit log against its stored checkpoint and the copies kept
+// outside the database (key directory, witnesses), like `audit verify`.
 func (e *env) verifyAudit(ctx context.Context) (audit.Report, error) {
 	var external [][]byte
 	b, err := os.ReadFile(e.checkpointFile())
@@ -74,5 +74,9 @@ func (e *env) verifyAudit(ctx context.Context) (audit.Report, error) {
 	case !errors.Is(err, os.ErrNotExist):
 		return audit.Report{}, parley.WrapError("audit verify", parley.KindInternal, err)
 	}
-	return audit.Verify(ctx, e.store, e.verifier, external...)
+	trusted, err := e.trustedCheckpoints(ctx)
+	if err != nil {
+		return audit.Report{}, err
+	}
+	return audit.VerifyTrusted(ctx, e.store, e.verifier, trusted, external...)
 }
