@@ -72,8 +72,8 @@ type env struct {
 	// verifierKey is the audit key's public verifier key (note format).
 	verifierKey string
 	// places keep the audit checkpoint outside the database: the key directory, witnesses.
-	places  []audit.Place
-	dataDir string
+	places   []audit.Place
+	dataDir  string
 	clock    func() time.Time
 	postgres bool
 }
