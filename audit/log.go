@@ -3,7 +3,6 @@ package audit
 import (
 	"bytes"
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -251,7 +250,7 @@ func matchStored(ctx context.Context, op string, store parley.AuditStore, k int6
 	return nil
 }
 
-// overlay reads the hashes from first on from hs, the others from base.
+// overlay reads the hashes first to first+len(hs)-1 from hs, the others from base.
 type overlay struct {
 	base  tlog.HashReader
 	first int64
@@ -262,7 +261,7 @@ type overlay struct {
 func (o overlay) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	var fromBase []int64
 	for _, x := range indexes {
-		if x < o.first {
+		if x < o.first || x-o.first >= int64(len(o.hs)) {
 			fromBase = append(fromBase, x)
 		}
 	}
@@ -272,13 +271,10 @@ func (o overlay) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	}
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {
-		switch {
-		case x < o.first:
+		if x < o.first || x-o.first >= int64(len(o.hs)) {
 			out[i], base = base[0], base[1:]
-		case x-o.first < int64(len(o.hs)):
+		} else {
 			out[i] = o.hs[x-o.first]
-		default:
-			return nil, errors.New("stored hash index out of range")
 		}
 	}
 	return out, nil
@@ -318,6 +314,9 @@ func (l *Log) publish(ctx context.Context, op string, r tlog.HashReader, replace
 			return l.advance(op, p.Name, cur, cp, tree, r)
 		}
 		if err := p.Store.UpdateAuditCheckpoint(ctx, update); err != nil {
+			if parley.IsKind(err, parley.KindIntegrity) || parley.IsKind(err, parley.KindConflict) {
+				return err
+			}
 			return unavailable(op, "cannot store the audit checkpoint in the "+p.Name, err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 	"parley.dev/parley"
@@ -182,4 +183,33 @@ func (p *memPlace) UpdateAuditCheckpoint(ctx context.Context, update func(cur []
 	}
 	p.note = slices.Clone(next)
 	return nil
+}
+
+// clone returns a copy of the store, as a backup of the database would be.
+func (s *memStore) clone() *memStore {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := newMemStore()
+	for _, r := range s.records {
+		c.records = append(c.records, slices.Clone(r))
+	}
+	for _, p := range s.proofs {
+		c.proofs = append(c.proofs, slices.Clone(p))
+	}
+	for k, v := range s.hashes {
+		c.hashes[k] = v
+	}
+	c.checkpoint = slices.Clone(s.checkpoint)
+	return c
+}
+
+// now is a fixed time for forged records.
+func (s *memStore) now() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }
+
+// restore replaces the store's contents by a copy of b's, as restoring a backup would.
+func (s *memStore) restore(b *memStore) {
+	c := b.clone()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.records, s.proofs, s.hashes, s.checkpoint = c.records, c.proofs, c.hashes, c.checkpoint
 }

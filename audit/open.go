@@ -12,11 +12,17 @@ func (l *Log) open(ctx context.Context, op string) error {
 	if l.opened {
 		return nil
 	}
+	// The places before the size: a place is moved only after its records are stored, so
+	// another process appending meanwhile cannot make a place look ahead of the log.
+	trees, err := l.readPlaces(ctx, op)
+	if err != nil {
+		return err
+	}
 	n, err := l.store.AuditSize(ctx)
 	if err != nil {
 		return unavailable(op, "cannot read the audit log size", err)
 	}
-	start, err := l.startTree(ctx, op, n)
+	start, err := l.startTree(ctx, op, n, trees)
 	if err != nil {
 		return err
 	}
@@ -47,10 +53,10 @@ func (l *Log) open(ctx context.Context, op string) error {
 }
 
 // startTree returns the tree to verify the log of n records from: the largest checkpoint
-// of the places, after checking the log extends each (or, with no place configured, the
+// of the places (trees, nil where none), after checking the log extends each (or, with no place configured, the
 // stored checkpoint). It returns nil, nil for a log of records that no place holds a
 // checkpoint of: the one-time upgrade of a log from before the places existed.
-func (l *Log) startTree(ctx context.Context, op string, n int64) (*tlog.Tree, error) {
+func (l *Log) startTree(ctx context.Context, op string, n int64, trees []*tlog.Tree) (*tlog.Tree, error) {
 	r := storeHashes(ctx, l.store)
 	if len(l.places) == 0 {
 		stored, err := l.storedTree(ctx, op)
@@ -64,10 +70,6 @@ func (l *Log) startTree(ctx context.Context, op string, n int64) (*tlog.Tree, er
 			return emptyTree(), nil
 		}
 		return stored, checkTrusted(op, "stored checkpoint", *stored, n, r)
-	}
-	trees, err := l.readPlaces(ctx, op)
-	if err != nil {
-		return nil, err
 	}
 	var best *tlog.Tree
 	for i, t := range trees {
