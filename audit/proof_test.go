@@ -201,7 +201,7 @@ func TestUpgradeLegacyLog(t *testing.T) {
 	store = newMemStore()
 	appendN(t, placeLog(t, store), 0, 5)
 	err = placeLog(t, store, Place{Name: "key directory's checkpoint", Store: &memPlace{}}).Open(ctx)
-	wantIntegrity(t, "log with proofs, empty place", err, "holds no checkpoint")
+	wantIntegrity(t, "log with proofs, empty place", err, "checkpoint is missing")
 }
 
 // TestMissingStoredHashNamed: one missing stored hash is named alone, a run by its ends.

@@ -64,6 +64,9 @@ func (l *Log) AcceptRestore(ctx context.Context, e parley.AuditEvent) (Restore, 
 	e.Action, e.Outcome = ActionAuditAcceptRestore, parley.OutcomeOK
 	e.Object = "audit:log"
 	e.Detail = fmt.Sprintf("rolled back from %d records (root %s) to %d records (root %s)", from.N, rep.FromRoot, tree.N, rep.ToRoot)
+	if from.N == 0 { // a place held no checkpoint: the key directory was replaced or restored
+		e.Detail = fmt.Sprintf("adopted %d records (root %s) that the %s held no checkpoint of", tree.N, rep.ToRoot, l.places[0].Name)
+	}
 	data, err := l.encode(op, e)
 	if err != nil {
 		return Restore{}, err

@@ -24,7 +24,7 @@ func (l *Log) upgrade(ctx context.Context, op string, n int64) (int64, error) {
 		return 0, err
 	}
 	if stored == nil {
-		return 0, parley.Errorf(op, parley.KindIntegrity, "the audit log has %d records but the %s holds no checkpoint, nor does the database", n, name)
+		return 0, parley.Errorf(op, parley.KindIntegrity, "the audit log has %d records but the %s is missing, and so is the database's", n, name)
 	}
 	r := storeHashes(ctx, l.store)
 	if err := checkTrusted(op, "stored checkpoint", *stored, n, r); err != nil {
@@ -41,7 +41,7 @@ func (l *Log) upgrade(ctx context.Context, op string, n int64) (int64, error) {
 			if proofs[i] != nil {
 				if done == 0 {
 					return 0, parley.Errorf(op, parley.KindIntegrity,
-						"the audit log has %d records but the %s holds no checkpoint: is --keys the key directory of this data? (after a deliberate restore of the key directory: parley audit accept-restore)", n, name)
+						"the audit log has %d records but the %s is missing: is --keys the key directory of this data? (after a deliberate restore of the key directory: parley audit accept-restore)", n, name)
 				}
 				return done, nil
 			}

@@ -107,7 +107,7 @@ func openTrusted(op string, trusted []Trusted, verifier note.Verifier, n int64) 
 	for i, t := range trusted {
 		if t.Note == nil {
 			if n > 0 {
-				return nil, parley.Errorf(op, parley.KindIntegrity, "the audit log has %d records but the %s holds no checkpoint", n, t.Name)
+				return nil, parley.Errorf(op, parley.KindIntegrity, "the audit log has %d records but the %s is missing", n, t.Name)
 			}
 			continue
 		}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // TestAuditExportOffline: `audit export` writes the log, `audit key` prints the public
@@ -14,7 +16,7 @@ func TestAuditExportOffline(t *testing.T) {
 	c := newCLI(t)
 	seedAudit(t, c)
 	key := strings.TrimSpace(c.ok("audit", "key"))
-	if !strings.HasPrefix(key, "parley-audit+") || strings.Count(key, "+") != 2 {
+	if v, err := note.NewVerifier(key); err != nil || v.Name() != "parley-audit" {
 		t.Fatalf("audit key printed %q, want a note verifier key", key)
 	}
 	exp := filepath.Join(t.TempDir(), "audit.export")
@@ -98,4 +100,25 @@ func TestAuditUpgradeOldLog(t *testing.T) {
 	if ev := w.c.ok("audit", "list", "--from", "3", "--limit", "1"); !strings.Contains(ev, "audit.upgrade") {
 		t.Fatalf("no upgrade event: %s", ev)
 	}
+}
+
+// TestAuditKeyDirectoryWithoutCheckpoint: a log with proofs and a key directory holding no
+// checkpoint (the key directory restored or replaced) is refused until accept-restore
+// adopts it.
+func TestAuditKeyDirectoryWithoutCheckpoint(t *testing.T) {
+	c := newCLI(t)
+	seedAudit(t, c)
+	if err := os.Remove(filepath.Join(c.keys, "audit", "checkpoint")); err != nil {
+		t.Fatal(err)
+	}
+	c.fail(1, "the audit log has 3 records but the key directory's checkpoint is missing", "calls", "search", "--facility", "cnty")
+	c.fail(1, "checkpoint is missing", "audit", "verify")
+	if out := c.ok("audit", "accept-restore", "--reason", "key directory restored"); !strings.Contains(out, "restore accepted") {
+		t.Fatalf("accept-restore said %q", out)
+	}
+	if ev := c.ok("audit", "list", "--from", "3", "--json"); !strings.Contains(ev, "adopted 3 records") {
+		t.Fatalf("no adoption event: %s", ev)
+	}
+	c.ok("calls", "search", "--facility", "cnty")
+	c.ok("audit", "verify")
 }
