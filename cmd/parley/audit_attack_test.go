@@ -214,9 +214,10 @@ func (m memReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	return out, nil
 }
 
-// dropCheckpoints deletes the checkpoints the data directory and the database hold.
+// dropCheckpoints returns the statement that deletes the database's checkpoint, and
+// deletes any checkpoint file in the data directory (older versions wrote one).
 func (w *auditWorld) dropCheckpoints(t *testing.T) string {
-	if err := os.Remove(filepath.Join(w.c.data, "audit.checkpoint")); err != nil {
+	if err := os.Remove(filepath.Join(w.c.data, "audit.checkpoint")); err != nil && !os.IsNotExist(err) {
 		t.Fatal(err)
 	}
 	return `DELETE FROM audit_checkpoint`
@@ -352,17 +353,10 @@ func testAuditAttacks(t *testing.T, world func(t *testing.T) *auditWorld) {
 		if err := w.db(t).QueryRow(`SELECT note FROM audit_checkpoint`).Scan(&old); err != nil {
 			t.Fatal(err)
 		}
-		oldFile, err := os.ReadFile(filepath.Join(w.c.data, "audit.checkpoint"))
-		if err != nil {
-			t.Fatal(err)
-		}
 		w.c.ok("calls", "search", "--facility", "state")
 		w.c.ok("calls", "search", "--facility", "cnty")
 		mustExec(t, w.db(t), `DELETE FROM audit_records WHERE n >= 3`,
 			fmt.Sprintf(`UPDATE audit_checkpoint SET note = %s`, w.blob(old)))
-		if err := os.WriteFile(filepath.Join(w.c.data, "audit.checkpoint"), oldFile, 0o600); err != nil {
-			t.Fatal(err)
-		}
 		w.refusedEverywhere(t, "audit log rolled back from 5 to 3 records")
 	})
 }

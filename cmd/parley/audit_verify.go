@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
 	"strings"
 
@@ -55,13 +54,6 @@ func runAuditVerify(ctx context.Context, m *Main, args []string) error {
 		return nil
 	}
 	return m.withEnv(ctx, df, func(ctx context.Context, e *env) error {
-		cpFile, err := os.ReadFile(e.checkpointFile())
-		switch {
-		case err == nil:
-			external = append(external, cpFile)
-		case !errors.Is(err, os.ErrNotExist):
-			return parley.WrapError("audit verify", parley.KindInternal, err)
-		}
 		trusted, err := e.trustedCheckpoints(ctx)
 		if err != nil {
 			return err

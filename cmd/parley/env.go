@@ -158,7 +158,7 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 		e.places = append(e.places, audit.Place{Name: "witness file " + w, Store: audit.WitnessFile(w)})
 	}
 	e.audit = audit.New(e.store, signer, e.verifier, audit.Options{
-		Now: m.Now, Logger: logger, CheckpointFile: filepath.Join(data, "audit.checkpoint"), Places: e.places,
+		Now: m.Now, Logger: logger, Places: e.places,
 	})
 	if !df.uncheckedAudit {
 		if err := e.audit.Open(ctx); err != nil {
@@ -256,9 +256,6 @@ func (m *Main) printf(format string, args ...any) { fmt.Fprintf(m.Stdout, format
 // now is the clock every service of this environment shares.
 func (e *env) now() time.Time { return e.clock() }
 
-// checkpointFile is where each new signed audit checkpoint is also written, outside the
-// database, so truncating the database's log is caught by `audit verify`.
-func (e *env) checkpointFile() string { return filepath.Join(e.dataDir, "audit.checkpoint") }
 
 // importer returns the legacy importer wired to this environment's vault and registry.
 // Imported recordings are filed at their call's start (vault.RecordAt), so retention counts

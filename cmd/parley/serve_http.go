@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 
 	"parley.dev/parley"
@@ -66,17 +64,9 @@ func (m *Main) httpHandler(e *env, live parley.LiveCalls, sender parley.CodeSend
 // verifyAudit checks the whole audit log against its stored checkpoint and the copies kept
 // outside the database (key directory, witnesses), like `audit verify`.
 func (e *env) verifyAudit(ctx context.Context) (audit.Report, error) {
-	var external [][]byte
-	b, err := os.ReadFile(e.checkpointFile())
-	switch {
-	case err == nil:
-		external = append(external, b)
-	case !errors.Is(err, os.ErrNotExist):
-		return audit.Report{}, parley.WrapError("audit verify", parley.KindInternal, err)
-	}
 	trusted, err := e.trustedCheckpoints(ctx)
 	if err != nil {
 		return audit.Report{}, err
 	}
-	return audit.VerifyTrusted(ctx, e.store, e.verifier, trusted, external...)
+	return audit.VerifyTrusted(ctx, e.store, e.verifier, trusted)
 }
