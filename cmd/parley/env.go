@@ -256,7 +256,6 @@ func (m *Main) printf(format string, args ...any) { fmt.Fprintf(m.Stdout, format
 // now is the clock every service of this environment shares.
 func (e *env) now() time.Time { return e.clock() }
 
-
 // importer returns the legacy importer wired to this environment's vault and registry.
 // Imported recordings are filed at their call's start (vault.RecordAt), so retention counts
 // from the call, not from the import.
