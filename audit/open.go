@@ -18,11 +18,17 @@ func (l *Log) open(ctx context.Context, op string) error {
 	if err != nil {
 		return err
 	}
+	var stored *tlog.Tree
+	if len(l.places) == 0 { // the stored checkpoint stands in for them, read first too
+		if stored, err = l.storedTree(ctx, op); err != nil {
+			return err
+		}
+	}
 	n, err := l.store.AuditSize(ctx)
 	if err != nil {
 		return unavailable(op, "cannot read the audit log size", err)
 	}
-	start, err := l.startTree(ctx, op, n, trees)
+	start, err := l.startTree(ctx, op, n, trees, stored)
 	if err != nil {
 		return err
 	}
@@ -53,16 +59,12 @@ func (l *Log) open(ctx context.Context, op string) error {
 }
 
 // startTree returns the tree to verify the log of n records from: the largest checkpoint
-// of the places (trees, nil where none), after checking the log extends each (or, with no place configured, the
-// stored checkpoint). It returns nil, nil for a log of records that no place holds a
-// checkpoint of: the one-time upgrade of a log from before the places existed.
-func (l *Log) startTree(ctx context.Context, op string, n int64, trees []*tlog.Tree) (*tlog.Tree, error) {
+// of the places (trees, nil where none), after checking the log extends each (or, with no
+// place configured, the stored checkpoint). It returns nil, nil for a log of records that
+// no place holds a checkpoint of: the one-time upgrade of a log from before the places.
+func (l *Log) startTree(ctx context.Context, op string, n int64, trees []*tlog.Tree, stored *tlog.Tree) (*tlog.Tree, error) {
 	r := storeHashes(ctx, l.store)
 	if len(l.places) == 0 {
-		stored, err := l.storedTree(ctx, op)
-		if err != nil {
-			return nil, err
-		}
 		if stored == nil {
 			if n > 0 {
 				return nil, parley.Errorf(op, parley.KindIntegrity, "log has %d records but no checkpoint", n)

@@ -277,6 +277,7 @@ func serveRefuses(t *testing.T, c *cli, want string) {
 
 func testAuditAttacks(t *testing.T, world func(t *testing.T) *auditWorld) {
 	t.Run("untouched", func(t *testing.T) {
+		t.Parallel() // independent worlds; the CLI commands mostly wait on disk and database
 		w := world(t)
 		seedAudit(t, w.c)
 		w.c.ok("audit", "verify")
@@ -286,12 +287,14 @@ func testAuditAttacks(t *testing.T, world func(t *testing.T) *auditWorld) {
 		}
 	})
 	t.Run("forge then append", func(t *testing.T) {
+		t.Parallel() // independent worlds; the CLI commands mostly wait on disk and database
 		w := world(t)
 		seedAudit(t, w.c)
 		n := w.forge(t, nil)
 		w.refusedEverywhere(t, fmt.Sprintf("record %d was forged: not written by parley (no signature)", n))
 	})
 	t.Run("forge with a made-up signature then append", func(t *testing.T) {
+		t.Parallel() // independent worlds; the CLI commands mostly wait on disk and database
 		w := world(t)
 		seedAudit(t, w.c)
 		n := w.forge(t, make([]byte, 64))
@@ -299,6 +302,7 @@ func testAuditAttacks(t *testing.T, world func(t *testing.T) *auditWorld) {
 		w.c.fail(1, "refused: the log is not one parley wrote", "audit", "accept-restore", "--reason", "hide it")
 	})
 	t.Run("rewrite and drop checkpoints then append", func(t *testing.T) {
+		t.Parallel() // independent worlds; the CLI commands mostly wait on disk and database
 		w := world(t)
 		seedAudit(t, w.c)
 		recs := w.records(t)
@@ -308,6 +312,7 @@ func testAuditAttacks(t *testing.T, world func(t *testing.T) *auditWorld) {
 		w.c.fail(1, "refused: the log is not one parley wrote", "audit", "accept-restore", "--reason", "hide it")
 	})
 	t.Run("delete a record, rewrite and drop checkpoints then append", func(t *testing.T) {
+		t.Parallel() // independent worlds; the CLI commands mostly wait on disk and database
 		w := world(t)
 		seedAudit(t, w.c)
 		recs := w.records(t)
@@ -316,12 +321,14 @@ func testAuditAttacks(t *testing.T, world func(t *testing.T) *auditWorld) {
 		w.refusedEverywhere(t, "audit history rewritten: record 1 was not written by parley (bad signature)")
 	})
 	t.Run("wipe then append", func(t *testing.T) {
+		t.Parallel() // independent worlds; the CLI commands mostly wait on disk and database
 		w := world(t)
 		seedAudit(t, w.c)
 		mustExec(t, w.db(t), `DELETE FROM audit_records`, `DELETE FROM audit_hashes`, w.dropCheckpoints(t))
 		w.refusedEverywhere(t, "audit log wiped: the key directory's checkpoint covers 3 records, the log has none")
 	})
 	t.Run("rollback of the whole data", func(t *testing.T) {
+		t.Parallel() // independent worlds; the CLI commands mostly wait on disk and database
 		w := world(t)
 		seedAudit(t, w.c)
 		restore := w.snapshot(t)
@@ -347,6 +354,7 @@ func testAuditAttacks(t *testing.T, world func(t *testing.T) *auditWorld) {
 		}
 	})
 	t.Run("tail truncated and an older checkpoint put back", func(t *testing.T) {
+		t.Parallel() // independent worlds; the CLI commands mostly wait on disk and database
 		w := world(t)
 		seedAudit(t, w.c)
 		var old []byte
