@@ -12,9 +12,9 @@ import (
 	"parley.dev/parley"
 )
 
-// maxAttempts is how many times Audit tries to append when another writer (another node
-// sharing the database) appended first.
-const maxAttempts = 10
+// maxAttempts is how many times Audit tries to append when another writer (another process
+// or node sharing the database) appended first.
+const maxAttempts = 50
 
 // readBatch is how many records or hashes are read from the store at once.
 const readBatch = 1000
@@ -303,6 +303,11 @@ func (l *Log) publish(ctx context.Context, op string, r tlog.HashReader, replace
 			return unavailable(op, "cannot write the audit checkpoint file", err)
 		}
 	}
+	return l.publishPlaces(ctx, op, cp, tree, r, replace)
+}
+
+// publishPlaces stores cp, the checkpoint of tree, in every place (see publish).
+func (l *Log) publishPlaces(ctx context.Context, op string, cp []byte, tree tlog.Tree, r tlog.HashReader, replace [][]byte) error {
 	for i, p := range l.places {
 		update := func(cur []byte) ([]byte, error) {
 			if replace != nil {

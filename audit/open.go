@@ -45,6 +45,19 @@ func (l *Log) open(ctx context.Context, op string) error {
 	if err := l.extend(ctx, op, n); err != nil {
 		return err
 	}
+	if n == 0 && len(l.places) > 0 {
+		// A new log: the places get the empty tree before any record, so that another
+		// process opening after this one's first record (and before its checkpoint) finds
+		// a checkpoint to verify that record from, and a place without one keeps meaning
+		// a log from before the places, or a key directory that lost it.
+		cp, err := signTree(l.tree, l.signer)
+		if err != nil {
+			return &parley.Error{Op: op, Kind: parley.KindInternal, Message: "cannot sign the audit checkpoint", Err: err}
+		}
+		if err := l.publishPlaces(ctx, op, cp, l.tree, storeHashes(ctx, l.store), nil); err != nil {
+			return err
+		}
+	}
 	l.opened = true
 	if upgraded > 0 {
 		data, err := l.encode(op, parley.AuditEvent{Actor: "system:audit", Action: ActionAuditUpgrade,
