@@ -102,6 +102,8 @@ func TestAuditTamper(t *testing.T) {
 		{"reorder with leaf hashes", append(swapRows("audit_records", "n", 1, 2),
 			swapRows("audit_hashes", "idx", tlog.StoredHashIndex(0, 1), tlog.StoredHashIndex(0, 2))...), "does not match the records"},
 		{"truncate", []string{`DELETE FROM audit_records WHERE n >= 2`}, "audit log rolled back from 3 to 2 records"},
+		// One stored hash gone is named alone, not as a range from 0.
+		{"one stored hash deleted", []string{`DELETE FROM audit_hashes WHERE idx = 3`}, "stored tree hash 3 is missing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCLI(t)
