@@ -22,3 +22,10 @@ const (
 	// ActionVaultHeal re-applies, after a database restore, the shreds that happened since the backup.
 	ActionVaultHeal = "vault.heal"
 )
+
+// Actions of the audit log about itself.
+const (
+	ActionAuditUpgrade       = "audit.upgrade"        // records from before record proofs got theirs, under their checkpoint
+	ActionAuditAcceptRestore = "audit.accept_restore" // the operator accepted a log rolled back by a deliberate restore
+	ActionAuditExport        = "audit.export"         // the log was exported for offline verification
+)

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
@@ -30,6 +31,13 @@ func openCheckpoint(op, what string, data []byte, verifier note.Verifier) (tlog.
 		case errors.As(err, &invalid):
 			return tlog.Tree{}, parley.Errorf(op, parley.KindIntegrity, "%s signature invalid", what)
 		default:
+			return tlog.Tree{}, parley.Errorf(op, parley.KindIntegrity, "%s is malformed", what)
+		}
+	}
+	// note decodes signatures leniently (ignoring the unused bits of the last base64
+	// character): insist on the one encoding, so no byte of a checkpoint can change.
+	for _, sig := range append(n.Sigs, n.UnverifiedSigs...) {
+		if _, err := base64.StdEncoding.Strict().DecodeString(sig.Base64); err != nil {
 			return tlog.Tree{}, parley.Errorf(op, parley.KindIntegrity, "%s is malformed", what)
 		}
 	}

@@ -9,17 +9,34 @@
 // single line of JSON with a fixed field order and a version ("v":1). The records are the
 // leaves of a Merkle tree, built with golang.org/x/mod/sumdb/tlog (the same structure as
 // the Go checksum database and RFC 6962): appending record n stores its record hash and
-// the hashes of the subtrees it completes (tlog.StoredHashes). After every append the log
-// signs a checkpoint, a golang.org/x/mod/sumdb/note whose text is tlog.FormatTree (the
-// number of records N and the root hash), with an ed25519 key derived from a secret seed
-// held in the key directory (SignerFromSeed). The checkpoint is saved in the database and,
-// if Options.CheckpointFile is set, also atomically written to a file outside it.
+// the hashes of the subtrees it completes (tlog.StoredHashes), and its proof: an ed25519
+// signature by the audit key over n, the root of the tree before it and its record hash
+// (proofMessage). After every append the log signs a checkpoint, a
+// golang.org/x/mod/sumdb/note whose text is tlog.FormatTree (the number of records N and
+// the root hash), with the same key, derived from a secret seed held in the key directory
+// (SignerFromSeed). The checkpoint is saved in the database, in Options.CheckpointFile if
+// set, and in every Options.Places: the key directory and witness files (WitnessFile),
+// where whoever can write or restore the database cannot reach. A place is only ever moved
+// forward, to a tree consistent with the one it holds.
+//
+// # Threat model
+//
+// The attacker can write the database and the data directory and restore old copies of
+// them, but holds nothing of the key directory. A record appended by them has no valid
+// proof (forged); a record edited, deleted, moved or inserted breaks its own proof and the
+// roots every later proof binds (rewritten); a log with fewer records than a place's
+// checkpoint was rolled back or wiped. The log never signs over what it did not verify:
+// Open checks the log against every place before the first append (only the records after
+// the places' checkpoint are read, so it stays cheap on a large log), and each append
+// checks the stored tree still hashes to the tree this process verified and verifies the
+// records other processes appended since. A failure is KindIntegrity naming what
+// happened, and the log refuses to append. AcceptRestore is the operator's recovery from a
+// deliberate restore, accepting only a log every record of which verifies. A log written
+// before proofs existed is upgraded once by Open (see upgrade).
 //
 // Log.Audit returns only once the record, its hashes and the new signed checkpoint are
-// durable. If any of that fails it returns an error, and the caller must fail the sensitive
-// action. Before appending, Log.Audit checks that the stored tree still matches the latest
-// checkpoint it knows (the stored one, the file, and the last one this process signed), so
-// the log refuses to extend (and sign over) a history that was rewritten underneath it.
+// durable everywhere. If any of that fails it returns an error, and the caller must fail the
+// sensitive action.
 //
 // # Outcomes
 //
@@ -33,23 +50,20 @@
 //
 // # What Verify proves
 //
-// Verify, which needs only the store and the public verifier key, so an auditor can run it
-// offline against a copy of the database, recomputes every record hash from the record
-// bytes and every stored tree hash from scratch, compares them with what is stored, checks
-// that every record is a canonical event, and checks that the stored checkpoint is signed
-// by the audit key and covers exactly the current tree (same N, same root). Therefore
-// editing, inserting, deleting or reordering records, editing stored hashes, truncating
-// the log after its last checkpoint and forging a checkpoint are all detected. Each
-// external checkpoint given to Verify (the checkpoint file, or one an auditor saved
-// earlier) must also be signed by the key and be a prefix of the current tree, proved with
-// a tlog consistency proof; one covering more records than the log has proves truncation.
+// VerifyTrusted, which needs only the store, the public verifier key and the places'
+// checkpoints, so an auditor can run it offline against a copy of the database, recomputes
+// every record hash and every stored tree hash from scratch, compares them with what is
+// stored, checks that every record is a canonical event with a valid proof, checks each
+// place's checkpoint is a prefix of the log (naming a rollback, a wipe or a rewrite), and
+// that the stored checkpoint covers exactly the current tree. Each external checkpoint (one
+// an auditor saved earlier) must also be signed by the key and be a prefix of the current
+// tree, proved with a tlog consistency proof. Export and VerifyExport do the same with a
+// file and the public key alone.
 //
 // # Limits
 //
 // Someone with write access to the database AND the signing seed can rewrite history and
-// sign a fresh checkpoint: keep the seed in the key directory, never with the data. Someone
-// who truncates both the records and the stored checkpoint to an earlier, genuinely signed
-// state is caught only by an external checkpoint: the checkpoint file (kept outside the
-// database) or one an auditor keeps. Auditors should save the checkpoint they verified and
-// pass it to later verifications.
+// sign it: keep the seed in the key directory, never with the data, and never restore an
+// old key directory over a newer one. Verify without the places (Verify) cannot tell a log
+// rolled back to an earlier, genuinely signed state from the real one.
 package audit

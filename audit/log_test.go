@@ -57,13 +57,15 @@ func fixedClock() func() time.Time {
 	}
 }
 
-// newTestLog returns a log over a fresh memStore writing its checkpoint file in a temp dir.
+// newTestLog returns a log over a fresh memStore writing its checkpoint file in a temp dir
+// and keeping its checkpoint in a memPlace (l.places[0]).
 func newTestLog(t testing.TB) (*Log, *memStore, note.Verifier, string) {
 	t.Helper()
 	s, v := testKeys(t, DefaultKeyName, 1)
 	store := newMemStore()
 	file := filepath.Join(t.TempDir(), "audit.checkpoint")
-	l := New(store, s, v, Options{Now: fixedClock(), CheckpointFile: file})
+	l := New(store, s, v, Options{Now: fixedClock(), CheckpointFile: file,
+		Places: []Place{{Name: "key directory's checkpoint", Store: &memPlace{}}}})
 	return l, store, v, file
 }
 

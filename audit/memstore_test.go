@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 	"parley.dev/parley"
@@ -14,6 +15,7 @@ import (
 type memStore struct {
 	mu         sync.Mutex
 	records    [][]byte
+	proofs     [][]byte
 	hashes     map[int64][32]byte
 	checkpoint []byte
 
@@ -26,7 +28,7 @@ type memStore struct {
 
 func newMemStore() *memStore { return &memStore{hashes: map[int64][32]byte{}} }
 
-func (s *memStore) AppendAudit(ctx context.Context, n int64, record []byte, firstHash int64, hashes [][32]byte) error {
+func (s *memStore) AppendAudit(ctx context.Context, n int64, record, proof []byte, firstHash int64, hashes [][32]byte) error {
 	if f := s.beforeAppend; f != nil {
 		f()
 	}
@@ -39,6 +41,7 @@ func (s *memStore) AppendAudit(ctx context.Context, n int64, record []byte, firs
 		return parley.Errorf("mem.AppendAudit", parley.KindConflict, "record %d exists or is not next", n)
 	}
 	s.records = append(s.records, slices.Clone(record))
+	s.proofs = append(s.proofs, slices.Clone(proof))
 	for i, h := range hashes {
 		s.hashes[firstHash+int64(i)] = h
 	}
@@ -63,6 +66,37 @@ func (s *memStore) ReadAuditRecords(ctx context.Context, from, to int64) ([][]by
 		out = append(out, slices.Clone(s.records[i]))
 	}
 	return out, nil
+}
+
+func (s *memStore) ReadAuditProofs(ctx context.Context, from, to int64) ([][]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	to = min(to, int64(len(s.records)))
+	var out [][]byte
+	for i := from; i < to; i++ {
+		var p []byte
+		if i < int64(len(s.proofs)) {
+			p = slices.Clone(s.proofs[i])
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (s *memStore) SetAuditProof(ctx context.Context, n int64, proof []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n >= int64(len(s.records)) {
+		return parley.Errorf("mem.SetAuditProof", parley.KindNotFound, "no record %d", n)
+	}
+	for int64(len(s.proofs)) < int64(len(s.records)) {
+		s.proofs = append(s.proofs, nil)
+	}
+	if s.proofs[n] != nil {
+		return parley.Errorf("mem.SetAuditProof", parley.KindConflict, "record %d has a proof", n)
+	}
+	s.proofs[n] = slices.Clone(proof)
+	return nil
 }
 
 func (s *memStore) ReadAuditHashes(ctx context.Context, indexes []int64) ([][32]byte, error) {
@@ -123,4 +157,59 @@ func (s *memStore) rehash() tlog.Tree {
 		panic(err)
 	}
 	return tlog.Tree{N: int64(len(s.records)), Hash: th}
+}
+
+// memPlace is an in-memory parley.AuditCheckpoints.
+type memPlace struct {
+	mu   sync.Mutex
+	note []byte
+}
+
+func (p *memPlace) LatestAuditCheckpoint(ctx context.Context) ([]byte, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.note == nil {
+		return nil, parley.Errorf("mem.LatestAuditCheckpoint", parley.KindNotFound, "no checkpoint")
+	}
+	return slices.Clone(p.note), nil
+}
+
+func (p *memPlace) UpdateAuditCheckpoint(ctx context.Context, update func(cur []byte) ([]byte, error)) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	next, err := update(slices.Clone(p.note))
+	if err != nil || next == nil {
+		return err
+	}
+	p.note = slices.Clone(next)
+	return nil
+}
+
+// clone returns a copy of the store, as a backup of the database would be.
+func (s *memStore) clone() *memStore {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := newMemStore()
+	for _, r := range s.records {
+		c.records = append(c.records, slices.Clone(r))
+	}
+	for _, p := range s.proofs {
+		c.proofs = append(c.proofs, slices.Clone(p))
+	}
+	for k, v := range s.hashes {
+		c.hashes[k] = v
+	}
+	c.checkpoint = slices.Clone(s.checkpoint)
+	return c
+}
+
+// now is a fixed time for forged records.
+func (s *memStore) now() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }
+
+// restore replaces the store's contents by a copy of b's, as restoring a backup would.
+func (s *memStore) restore(b *memStore) {
+	c := b.clone()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.records, s.proofs, s.hashes, s.checkpoint = c.records, c.proofs, c.hashes, c.checkpoint
 }

@@ -95,7 +95,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			data, _ := encodeEvent("test", event(40))
 			f.store.records = append(f.store.records, data)
 			f.store.rehash()
-		}, nil, "records 40 to 40 are not covered by the checkpoint"},
+		}, nil, "record 40 was forged: not written by parley (no signature)"},
 		{"checkpoint signed by another key", func(t *testing.T, f *tamperFixture) {
 			f.resign(t, f.storedTree(t), attacker)
 		}, nil, "checkpoint signature invalid"},
@@ -122,16 +122,16 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		}, nil, "level 2, records 12 to 15) does not match the records"},
 		{"delete stored hashes", func(t *testing.T, f *tamperFixture) {
 			delete(f.store.hashes, tlog.StoredHashIndex(0, 39))
-		}, nil, "are missing"},
+		}, nil, "stored tree hash 74 is missing"},
 		{"rewrite history consistently", func(t *testing.T, f *tamperFixture) {
 			f.store.records[3] = bytes.Replace(f.store.records[3], []byte("user:u"), []byte("user:x"), 1)
 			f.store.rehash()
-		}, nil, "checkpoint root hash does not match the tree of 40 records"},
+		}, nil, "audit history rewritten: record 3 was not written by parley (bad signature)"},
 		{"rewrite history and re-sign with the key", func(t *testing.T, f *tamperFixture) {
 			f.store.records[3] = bytes.Replace(f.store.records[3], []byte("user:u"), []byte("user:x"), 1)
 			f.resign(t, f.store.rehash(), f.signer)
 		}, func(f *tamperFixture) [][]byte { return [][]byte{f.cp35} },
-			"external checkpoint 1 (35 records) is not consistent with the log"},
+			"audit history rewritten: record 3 was not written by parley (bad signature)"},
 		{"valid hashes over a non-canonical record, re-signed", func(t *testing.T, f *tamperFixture) {
 			f.store.records[3] = append(f.store.records[3], ' ')
 			f.resign(t, f.store.rehash(), f.signer)
@@ -187,9 +187,10 @@ func TestAuditRefusesTamperedLog(t *testing.T) {
 	if err := f.log.Audit(ctx, event(99)); !parley.IsKind(err, parley.KindIntegrity) {
 		t.Errorf("running log: error = %v, want integrity", err)
 	}
-	// After a restart, the checkpoint file remembers it.
-	restarted := New(f.store, f.signer, f.verifier, Options{CheckpointFile: f.log.file})
-	if err := restarted.Audit(ctx, event(99)); !parley.IsKind(err, parley.KindIntegrity) {
+	// After a restart, the place outside the database remembers it.
+	restarted := New(f.store, f.signer, f.verifier, Options{Places: f.log.places})
+	if err := restarted.Audit(ctx, event(99)); !parley.IsKind(err, parley.KindIntegrity) ||
+		!strings.Contains(err.Error(), "audit log rolled back from 40 to 35 records") {
 		t.Errorf("restarted log: error = %v, want integrity", err)
 	}
 
@@ -199,7 +200,7 @@ func TestAuditRefusesTamperedLog(t *testing.T) {
 	f.store.rehash()
 	fresh := New(f.store, f.signer, f.verifier, Options{})
 	err := fresh.Audit(ctx, event(99))
-	if !parley.IsKind(err, parley.KindIntegrity) || !strings.Contains(err.Error(), "stored tree does not match the stored checkpoint") {
+	if !parley.IsKind(err, parley.KindIntegrity) || !strings.Contains(err.Error(), "audit history rewritten") {
 		t.Errorf("rewritten log: error = %v, want integrity", err)
 	}
 	if n, _ := f.store.AuditSize(ctx); n != 40 {

@@ -9,6 +9,8 @@
 //	secrets/<name>.key           a named 32-byte secret, wrapped by a KEK
 //	periods/<facility>/<day>/<gen>.key   a period key, wrapped by a KEK
 //	periods/<facility>/<day>/<gen>.rewrap  the re-wrap journal of that generation (opaque)
+//	audit/checkpoint             the audit log's latest signed checkpoint (not wrapped: public)
+//	audit/checkpoint.lock        locked (flock) by whoever replaces it
 //
 // Dir stores the wrapped keys (files, modes, fsync, destruction, journals) and calls its
 // Keyring for every wrap and unwrap; it never sees a KEK. Open refuses a directory, a KEK

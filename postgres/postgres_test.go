@@ -64,7 +64,7 @@ func TestDumpFallback(t *testing.T) {
 	if err := s.CreateFacility(ctx, &parley.Facility{ID: "dump-f", Name: "Dumpling County Jail", Type: parley.FacilityJail}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AppendAudit(ctx, 0, []byte("dump-audit-record"), 0, [][32]byte{{1}}); err != nil {
+	if err := s.AppendAudit(ctx, 0, []byte("dump-audit-record"), []byte("proof"), 0, [][32]byte{{1}}); err != nil {
 		t.Fatal(err)
 	}
 	for name, dump := range map[string][]byte{

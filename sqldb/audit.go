@@ -12,13 +12,16 @@ import (
 // KindConflict if record n exists or n is not the current size; concurrent appends of the
 // same n never both succeed (the size check runs inside the transaction and n is the
 // primary key).
-func (db *DB) AppendAudit(ctx context.Context, n int64, record []byte, firstHash int64, hashes [][32]byte) error {
+func (db *DB) AppendAudit(ctx context.Context, n int64, record, proof []byte, firstHash int64, hashes [][32]byte) error {
 	const op = "sqldb.AppendAudit"
 	if n < 0 || firstHash < 0 {
 		return invalid(op, "negative index")
 	}
 	if record == nil {
 		record = []byte{}
+	}
+	if len(proof) == 0 {
+		return invalid(op, "record without proof")
 	}
 	return db.inTx(ctx, op, func(tx *sql.Tx) error {
 		if db.d.AuditLock != "" {
@@ -33,7 +36,7 @@ func (db *DB) AppendAudit(ctx context.Context, n int64, record []byte, firstHash
 		if n != size {
 			return parley.Errorf(op, parley.KindConflict, "record %d cannot be appended at size %d", n, size)
 		}
-		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO audit_records (n, record) VALUES (?, ?)`), n, record); err != nil {
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO audit_records (n, record, proof) VALUES (?, ?, ?)`), n, record, proof); err != nil {
 			return db.dbErr(op, err)
 		}
 		for i, h := range hashes {
@@ -96,6 +99,65 @@ func (db *DB) ReadAuditRecords(ctx context.Context, from, to int64) ([][]byte, e
 		return nil, parley.Errorf(op, parley.KindNotFound, "audit record %d is missing", from+int64(len(out)))
 	}
 	return out, nil
+}
+
+// ReadAuditProofs returns the proofs of records [from, to), nil for a record without one.
+// KindNotFound if one of the records does not exist.
+func (db *DB) ReadAuditProofs(ctx context.Context, from, to int64) ([][]byte, error) {
+	const op = "sqldb.ReadAuditProofs"
+	if from < 0 || to < from {
+		return nil, invalid(op, "bad record range")
+	}
+	rows, err := db.db.QueryContext(ctx, db.q(`SELECT n, proof FROM audit_records WHERE n >= ? AND n < ? ORDER BY n`), from, to)
+	if err != nil {
+		return nil, db.dbErr(op, err)
+	}
+	defer rows.Close()
+	out := make([][]byte, 0, to-from)
+	for rows.Next() {
+		var n int64
+		var proof []byte
+		if err := rows.Scan(&n, &proof); err != nil {
+			return nil, db.dbErr(op, err)
+		}
+		if n != from+int64(len(out)) {
+			return nil, parley.Errorf(op, parley.KindNotFound, "audit record %d is missing", from+int64(len(out)))
+		}
+		if len(proof) == 0 {
+			proof = nil
+		}
+		out = append(out, proof)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.dbErr(op, err)
+	}
+	if int64(len(out)) != to-from {
+		return nil, parley.Errorf(op, parley.KindNotFound, "audit record %d is missing", from+int64(len(out)))
+	}
+	return out, nil
+}
+
+// SetAuditProof gives record n, which has none, its proof; see parley.AuditStore.
+func (db *DB) SetAuditProof(ctx context.Context, n int64, proof []byte) error {
+	const op = "sqldb.SetAuditProof"
+	if n < 0 || len(proof) == 0 {
+		return invalid(op, "bad record or empty proof")
+	}
+	return db.inTx(ctx, op, func(tx *sql.Tx) error {
+		var have []byte
+		err := tx.QueryRowContext(ctx, db.q(`SELECT proof FROM audit_records WHERE n = ?`), n).Scan(&have)
+		if err == sql.ErrNoRows {
+			return parley.Errorf(op, parley.KindNotFound, "audit record %d is missing", n)
+		}
+		if err != nil {
+			return db.dbErr(op, err)
+		}
+		if len(have) != 0 {
+			return parley.Errorf(op, parley.KindConflict, "audit record %d already has a proof", n)
+		}
+		_, err = tx.ExecContext(ctx, db.q(`UPDATE audit_records SET proof = ? WHERE n = ?`), proof, n)
+		return db.dbErr(op, err)
+	})
 }
 
 // ReadAuditHashes returns the stored hashes at the given indexes, in that order.

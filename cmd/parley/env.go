@@ -34,7 +34,11 @@ import (
 // the environment, so they find serve's data (serve layers every setting: settings.go).
 type dataFlags struct {
 	data, keys, db string
-	err            error // the PARLEY_CONFIG file could not be read
+	err            error     // the PARLEY_CONFIG file could not be read
+	witnesses      multiFlag // --audit-witness: append-only checkpoint files on other volumes
+	// uncheckedAudit is set by the commands that must run on a log that does not verify
+	// (audit verify, list, accept-restore, key): every other command refuses to start then.
+	uncheckedAudit bool
 }
 
 func (m *Main) addDataFlags(fs *flag.FlagSet) *dataFlags {
@@ -55,6 +59,10 @@ func (m *Main) addDataFlags(fs *flag.FlagSet) *dataFlags {
 	fs.StringVar(&df.data, "data", def("PARLEY_DATA", "parley-data"), "data directory (database, vault)")
 	fs.StringVar(&df.keys, "keys", def("PARLEY_KEYS", ""), "key directory, never inside --data (default: sibling of --data)")
 	fs.StringVar(&df.db, "db", def("PARLEY_DB", ""), "postgres://… DSN (default: SQLite in --data)")
+	if v := m.Getenv("PARLEY_AUDIT_WITNESS"); v != "" {
+		df.witnesses = strings.Split(v, string(os.PathListSeparator))
+	}
+	fs.Var(&df.witnesses, "audit-witness", "append-only file on another volume that also keeps every audit checkpoint (repeatable; PARLEY_AUDIT_WITNESS, ':'-separated)")
 	return df
 }
 
@@ -71,6 +79,10 @@ type env struct {
 	registry *privilege.Registry
 	searcher *records.Searcher
 	verifier note.Verifier
+	// verifierKey is the audit key's public verifier key (note format).
+	verifierKey string
+	// places keep the audit checkpoint outside the database: the key directory, witnesses.
+	places   []audit.Place
 	dataDir  string
 	clock    func() time.Time
 	postgres bool
@@ -165,9 +177,19 @@ func (m *Main) openEnv(ctx context.Context, df *dataFlags) (_ *env, err error) {
 	if e.verifier, err = note.NewVerifier(verifierKey); err != nil {
 		return nil, parley.WrapError(op, parley.KindInternal, err)
 	}
+	e.verifierKey = verifierKey
+	e.places = []audit.Place{{Name: keyDirCheckpoint, Store: e.keys}}
+	for _, w := range df.witnesses {
+		e.places = append(e.places, audit.Place{Name: "witness file " + w, Store: audit.WitnessFile(w)})
+	}
 	e.audit = audit.New(e.store, signer, e.verifier, audit.Options{
-		Now: m.Now, Logger: logger, CheckpointFile: filepath.Join(data, "audit.checkpoint"), Observe: onAudit,
+		Now: m.Now, Logger: logger, Places: e.places, Observe: onAudit,
 	})
+	if !df.uncheckedAudit {
+		if err := e.audit.Open(ctx); err != nil {
+			return nil, auditRefusal(err)
+		}
+	}
 	// The registry destroys recordings through the vault, and the vault asks the registry
 	// before recording: the closure breaks the cycle.
 	e.registry = privilege.New(e.store, privilege.DestroyerFunc(func(ctx context.Context, ids []string, reason string) (int, error) {
@@ -193,6 +215,37 @@ func openDB(ctx context.Context, df *dataFlags, data string, fc parley.FieldCiph
 		return sqlite.Open(ctx, path, fc, logger)
 	}
 	return postgres.Open(ctx, df.db, fc, logger)
+}
+
+// keyDirCheckpoint names the key directory's copy of the audit checkpoint in messages.
+const keyDirCheckpoint = "key directory's checkpoint"
+
+// auditRefusal is the one-line refusal to run on an audit log that does not verify against
+// its checkpoints outside the database, with what to do next.
+func auditRefusal(err error) error {
+	if !parley.IsKind(err, parley.KindIntegrity) {
+		return err
+	}
+	msg := err.Error()
+	var pe *parley.Error
+	if errors.As(err, &pe) && pe.Message != "" {
+		msg = pe.Message
+	}
+	return parley.Errorf("audit", parley.KindIntegrity,
+		"refusing to run: %s; check with `parley audit verify`; after a deliberate restore of the data: `parley audit accept-restore --reason TEXT`", msg)
+}
+
+// trustedCheckpoints returns what each place holds, for audit.VerifyTrusted.
+func (e *env) trustedCheckpoints(ctx context.Context) ([]audit.Trusted, error) {
+	var out []audit.Trusted
+	for _, p := range e.places {
+		note, err := p.Store.LatestAuditCheckpoint(ctx)
+		if err != nil && !parley.IsKind(err, parley.KindNotFound) {
+			return nil, err
+		}
+		out = append(out, audit.Trusted{Name: p.Name, Note: note})
+	}
+	return out, nil
 }
 
 // openKeyring returns the keyring that holds the key-encryption keys: the local KEK files
@@ -239,10 +292,6 @@ func (m *Main) printf(format string, args ...any) { fmt.Fprintf(m.Stdout, format
 
 // now is the clock every service of this environment shares.
 func (e *env) now() time.Time { return e.clock() }
-
-// checkpointFile is where each new signed audit checkpoint is also written, outside the
-// database, so truncating the database's log is caught by `audit verify`.
-func (e *env) checkpointFile() string { return filepath.Join(e.dataDir, "audit.checkpoint") }
 
 // importer returns the legacy importer wired to this environment's vault and registry.
 // Imported recordings are filed at their call's start (vault.RecordAt), so retention counts

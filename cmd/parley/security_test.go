@@ -64,6 +64,12 @@ func TestBackupThenShred(t *testing.T) {
 		t.Fatal(err)
 	}
 	copyDir(t, backup, c.data)
+	// The restored audit log is behind the key directory's checkpoint: nothing runs until
+	// the operator accepts the restore, which is audited.
+	c.fail(1, "refusing to run: audit log rolled back from", "recordings", "get", expired, "--out", out+"y", "--purpose", "restore attempt")
+	if got := c.ok("audit", "accept-restore", "--reason", "restore drill"); !strings.Contains(got, "restore accepted") {
+		t.Fatalf("accept-restore said %q", got)
+	}
 	_, errOut, code := c.run("recordings", "get", expired, "--out", out+"y", "--purpose", "restore attempt")
 	if code == 0 {
 		t.Fatal("an expired recording was decrypted from a backup taken before the purge")
@@ -88,14 +94,16 @@ func TestAuditTamper(t *testing.T) {
 	}{
 		{"edit", []string{`UPDATE audit_records SET record = CAST(REPLACE(CAST(record AS TEXT), 'cli:tester', 'cli:someone') AS BLOB) WHERE n = 1`},
 			"record 1 does not match the tree"},
-		{"delete", []string{`DELETE FROM audit_records WHERE n = (SELECT MAX(n) FROM audit_records)`}, "log truncated"},
+		{"delete", []string{`DELETE FROM audit_records WHERE n = (SELECT MAX(n) FROM audit_records)`}, "audit log rolled back from 3 to 2 records"},
 		// Records 1 and 2 trade places: every record is intact, only the order changes.
 		{"reorder", swapRows("audit_records", "n", 1, 2), "record 1 does not match the tree"},
 		// The same, with their leaf hashes swapped too so each record matches its stored
 		// hash: the tree no longer hashes to the signed checkpoint.
 		{"reorder with leaf hashes", append(swapRows("audit_records", "n", 1, 2),
 			swapRows("audit_hashes", "idx", tlog.StoredHashIndex(0, 1), tlog.StoredHashIndex(0, 2))...), "does not match the records"},
-		{"truncate", []string{`DELETE FROM audit_records WHERE n >= 2`}, "log truncated"},
+		{"truncate", []string{`DELETE FROM audit_records WHERE n >= 2`}, "audit log rolled back from 3 to 2 records"},
+		// One stored hash gone is named alone, not as a range from 0.
+		{"one stored hash deleted", []string{`DELETE FROM audit_hashes WHERE idx = 3`}, "stored tree hash 3 is missing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCLI(t)

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"github.com/prometheus/client_golang/prometheus"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 
 	"parley.dev/parley"
@@ -60,18 +58,14 @@ func (m *Main) httpHandler(e *env, live parley.LiveCalls, sender parley.CodeSend
 	})
 }
 
-// verifyAudit checks the whole audit log against its stored checkpoint and the copy kept
-// outside the database, like `audit verify`.
+// verifyAudit checks the whole audit log against its stored checkpoint and the copies kept
+// outside the database (key directory, witnesses), like `audit verify`.
 func (e *env) verifyAudit(ctx context.Context) (audit.Report, error) {
-	var external [][]byte
-	b, err := os.ReadFile(e.checkpointFile())
-	switch {
-	case err == nil:
-		external = append(external, b)
-	case !errors.Is(err, os.ErrNotExist):
-		return audit.Report{}, parley.WrapError("audit verify", parley.KindInternal, err)
+	trusted, err := e.trustedCheckpoints(ctx)
+	if err != nil {
+		return audit.Report{}, err
 	}
-	return audit.Verify(ctx, e.store, e.verifier, external...)
+	return audit.VerifyTrusted(ctx, e.store, e.verifier, trusted)
 }
 
 func (e *env) metricsRegistry() *prometheus.Registry {

@@ -1,5 +1,5 @@
 // Package fsutil holds the small file-system steps that durable writes need, shared by the
-// key directory and the blob store.
+// key directory, the blob store and the audit witness files.
 package fsutil
 
 import "os"

@@ -34,7 +34,7 @@ func testAudit(t *testing.T, s parley.Store) {
 	for n := range int64(5) {
 		k := int(n%3) + 1
 		layout[n] = next
-		ok(t, "append", s.AppendAudit(ctx(t), n, fmt.Appendf(nil, `{"n":%d}`, n), next, hashesFor(n, k)))
+		ok(t, "append", s.AppendAudit(ctx(t), n, fmt.Appendf(nil, `{"n":%d}`, n), fmt.Appendf(nil, "proof %d", n), next, hashesFor(n, k)))
 		next += int64(k)
 	}
 	size, err = s.AuditSize(ctx(t))
@@ -62,9 +62,9 @@ func testAudit(t *testing.T, s parley.Store) {
 	_, err = s.ReadAuditHashes(ctx(t), []int64{0, next + 10})
 	wantKind(t, "missing hash", err, parley.KindNotFound)
 
-	wantKind(t, "existing n", s.AppendAudit(ctx(t), 3, []byte("x"), next, hashesFor(9, 1)), parley.KindConflict)
-	wantKind(t, "gap", s.AppendAudit(ctx(t), 6, []byte("x"), next, hashesFor(9, 1)), parley.KindConflict)
-	wantKind(t, "existing hash", s.AppendAudit(ctx(t), 5, []byte("x"), 0, hashesFor(9, 1)), parley.KindConflict)
+	wantKind(t, "existing n", s.AppendAudit(ctx(t), 3, []byte("x"), []byte("p"), next, hashesFor(9, 1)), parley.KindConflict)
+	wantKind(t, "gap", s.AppendAudit(ctx(t), 6, []byte("x"), []byte("p"), next, hashesFor(9, 1)), parley.KindConflict)
+	wantKind(t, "existing hash", s.AppendAudit(ctx(t), 5, []byte("x"), []byte("p"), 0, hashesFor(9, 1)), parley.KindConflict)
 	size, _ = s.AuditSize(ctx(t))
 	if size != 5 {
 		t.Fatalf("a refused append changed the size to %d", size)
@@ -72,6 +72,21 @@ func testAudit(t *testing.T, s parley.Store) {
 	recs, _ = s.ReadAuditRecords(ctx(t), 3, 5)
 	if string(recs[0]) != `{"n":3}` {
 		t.Fatal("a refused append overwrote a record")
+	}
+
+	wantKind(t, "no proof", s.AppendAudit(ctx(t), 5, []byte("x"), nil, next, hashesFor(9, 1)), parley.KindInvalid)
+	proofs, err := s.ReadAuditProofs(ctx(t), 1, 4)
+	ok(t, "proofs", err)
+	if len(proofs) != 3 || string(proofs[0]) != "proof 1" || string(proofs[2]) != "proof 3" {
+		t.Fatalf("proofs: %q", proofs)
+	}
+	_, err = s.ReadAuditProofs(ctx(t), 3, 9)
+	wantKind(t, "proofs beyond size", err, parley.KindNotFound)
+	wantKind(t, "set a proof over another", s.SetAuditProof(ctx(t), 2, []byte("other")), parley.KindConflict)
+	wantKind(t, "set the proof of no record", s.SetAuditProof(ctx(t), 9, []byte("other")), parley.KindNotFound)
+	proofs, _ = s.ReadAuditProofs(ctx(t), 2, 3)
+	if string(proofs[0]) != "proof 2" {
+		t.Fatalf("a refused SetAuditProof changed the proof to %q", proofs[0])
 	}
 
 	ok(t, "checkpoint", s.SaveAuditCheckpoint(ctx(t), []byte("checkpoint 1")))
@@ -103,7 +118,7 @@ func testAuditConcurrent(t *testing.T, s parley.Store) {
 					return
 				}
 				rec := fmt.Sprintf("w%d-%d", w, i)
-				err = s.AppendAudit(ctx(t), n, []byte(rec), 1000*n, hashesFor(n, 1))
+				err = s.AppendAudit(ctx(t), n, []byte(rec), []byte("p"+rec), 1000*n, hashesFor(n, 1))
 				switch {
 				case err == nil:
 					mu.Lock()
