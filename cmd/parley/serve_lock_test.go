@@ -43,9 +43,9 @@ func serveSecondRefused(t *testing.T, postgres bool) {
 	}
 	startWeb(t, c) // the locks went with the first
 	if postgres {
-		// A serve on another schema of the same server is another installation.
+		// A serve on another schema of the same server is another installation (its own keys:
+		// a key directory belongs to one database).
 		o := newCLI(t)
-		o.keys = c.keys
 		o.env["PARLEY_DB"] = testingutil.WithSearchPath(testingutil.PostgresDSN(), testingutil.PostgresSchema(t))
 		startWeb(t, o)
 	}
