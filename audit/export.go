@@ -119,7 +119,7 @@ func VerifyExport(r io.Reader, key string, external ...[]byte) (Report, error) {
 	if err != nil {
 		return Report{}, parley.Errorf(op, parley.KindInvalid, "not an audit verifier key (want name+hash+base64, as parley audit key prints it)")
 	}
-	br := bufio.NewReaderSize(r, 64*1024)
+	br := bufio.NewReaderSize(r, maxExportLine)
 	line := 0
 	next := func(v any, what string) error {
 		line++

@@ -17,10 +17,6 @@ func init() {
 	register("phone remove", "phone remove --user NAME", runPhoneRemove)
 }
 
-// minPhonePassword is the shortest password a registering phone may have: the digest
-// hashes stand in for it, and a short one falls to a dictionary run over a stolen hash.
-const minPhonePassword = 10
-
 // runPhoneAdd stores a phone that registers with digest authentication. The password is
 // never stored: only its digest hashes for the realm, sealed.
 func runPhoneAdd(ctx context.Context, m *Main, args []string) error {
