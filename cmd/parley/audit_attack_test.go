@@ -282,7 +282,8 @@ func testAuditAttacks(t *testing.T, world func(t *testing.T) *auditWorld) {
 		seedAudit(t, w.c)
 		w.c.ok("audit", "verify")
 		w.c.ok("facility", "add", "--id", "more", "--name", "More Jail", "--type", "jail", "--adp", "10")
-		if out := w.c.ok("audit", "verify"); !strings.Contains(out, "audit log verified: 4 records") {
+		want := fmt.Sprintf("audit log verified: %d records", len(w.records(t)))
+		if out := w.c.ok("audit", "verify"); !strings.Contains(out, want) {
 			t.Fatalf("audit verify said %q", out)
 		}
 	})
@@ -324,32 +325,35 @@ func testAuditAttacks(t *testing.T, world func(t *testing.T) *auditWorld) {
 		t.Parallel() // independent worlds; the CLI commands mostly wait on disk and database
 		w := world(t)
 		seedAudit(t, w.c)
+		seeded := len(w.records(t))
 		mustExec(t, w.db(t), `DELETE FROM audit_records`, `DELETE FROM audit_hashes`, w.dropCheckpoints(t))
-		w.refusedEverywhere(t, "audit log wiped: the key directory's checkpoint covers 3 records, the log has none")
+		w.refusedEverywhere(t, fmt.Sprintf("audit log wiped: the key directory's checkpoint covers %d records, the log has none", seeded))
 	})
 	t.Run("rollback of the whole data", func(t *testing.T) {
 		t.Parallel() // independent worlds; the CLI commands mostly wait on disk and database
 		w := world(t)
 		seedAudit(t, w.c)
+		s := len(w.records(t))
 		restore := w.snapshot(t)
 		w.c.ok("calls", "search", "--facility", "state")
 		w.c.ok("audit", "verify")
 		restore(t)
-		w.refusedEverywhere(t, "audit log rolled back from 4 to 3 records")
+		rolled := fmt.Sprintf("audit log rolled back from %d to %d records", s+1, s)
+		w.refusedEverywhere(t, rolled)
 		// The operator's recovery: accepted, audited, and everything runs again.
 		out := w.c.ok("audit", "accept-restore", "--reason", "restored last night's backup after a disk failure")
-		if !strings.Contains(out, "rolled back from 4 to 3 records") {
+		if !strings.Contains(out, fmt.Sprintf("rolled back from %d to %d records", s+1, s)) {
 			t.Fatalf("accept-restore said %q", out)
 		}
 		w.c.fail(1, "nothing to accept", "audit", "accept-restore", "--reason", "again")
 		w.c.ok("calls", "search", "--facility", "state")
-		if out := w.c.ok("audit", "verify"); !strings.Contains(out, "audit log verified: 5 records") {
+		if out := w.c.ok("audit", "verify"); !strings.Contains(out, fmt.Sprintf("audit log verified: %d records", s+2)) {
 			t.Fatalf("audit verify after accept-restore said %q", out)
 		}
-		events := w.c.ok("audit", "list", "--from", "3", "--json")
-		for _, s := range []string{`"action": "audit.accept_restore"`, "rolled back from 4 records", "to 3 records", "restored last night's backup"} {
-			if !strings.Contains(events, s) {
-				t.Fatalf("the accepted restore is not in the audit log as %q: %s", s, events)
+		events := w.c.ok("audit", "list", "--from", fmt.Sprint(s), "--json")
+		for _, want := range []string{`"action": "audit.accept_restore"`, fmt.Sprintf("rolled back from %d records", s+1), fmt.Sprintf("to %d records", s), "restored last night's backup"} {
+			if !strings.Contains(events, want) {
+				t.Fatalf("the accepted restore is not in the audit log as %q: %s", want, events)
 			}
 		}
 	})
@@ -357,15 +361,16 @@ func testAuditAttacks(t *testing.T, world func(t *testing.T) *auditWorld) {
 		t.Parallel() // independent worlds; the CLI commands mostly wait on disk and database
 		w := world(t)
 		seedAudit(t, w.c)
+		s := len(w.records(t))
 		var old []byte
 		if err := w.db(t).QueryRow(`SELECT note FROM audit_checkpoint`).Scan(&old); err != nil {
 			t.Fatal(err)
 		}
 		w.c.ok("calls", "search", "--facility", "state")
 		w.c.ok("calls", "search", "--facility", "cnty")
-		mustExec(t, w.db(t), `DELETE FROM audit_records WHERE n >= 3`,
+		mustExec(t, w.db(t), fmt.Sprintf(`DELETE FROM audit_records WHERE n >= %d`, s),
 			fmt.Sprintf(`UPDATE audit_checkpoint SET note = %s`, w.blob(old)))
-		w.refusedEverywhere(t, "audit log rolled back from 5 to 3 records")
+		w.refusedEverywhere(t, fmt.Sprintf("audit log rolled back from %d to %d records", s+2, s))
 	})
 }
 

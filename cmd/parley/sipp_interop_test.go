@@ -101,7 +101,10 @@ func recordingChannels(t *testing.T, c *cli, id string) (left, right []int16) {
 	if hdr.Channels != 2 || hdr.SampleRate != media.SampleRate {
 		t.Fatalf("wav header %+v", hdr)
 	}
-	if hl := len(hdr.Bytes()); int(hdr.DataSize) != len(data)-hl {
+	// A truncated recording's length is not known from the vault: its export keeps the
+	// streaming header (sizes 0xFFFFFFFF); every other export carries the exact size
+	// (TestRecordingHeaderSizes checks complete recordings).
+	if hl := len(hdr.Bytes()); hdr.DataSize != 0xFFFFFFFF && int(hdr.DataSize) != len(data)-hl {
 		t.Fatalf("exported header says %d bytes of audio, the file has %d", hdr.DataSize, len(data)-hl)
 	}
 	left, right = make([]int16, len(pcm)/2), make([]int16, len(pcm)/2)

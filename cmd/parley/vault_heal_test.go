@@ -95,6 +95,7 @@ func TestVaultHealAllPeriodKeysDestroyed(t *testing.T) {
 		t.Fatal(err)
 	}
 	copyDir(t, backup, c.data)
+	c.ok("audit", "accept-restore", "--reason", "restored the backup") // a deliberate restore
 	for _, n := range []string{"+14155552671", s.latePriv} {
 		if call := searchNumber(t, c, n)[0]; call.Recording != "stored" {
 			t.Fatalf("restored call before heal = %+v, want stored", call)
