@@ -68,47 +68,32 @@ func (db *DB) AuditSize(ctx context.Context) (int64, error) {
 
 // ReadAuditRecords returns records [from, to). KindNotFound if one of them does not exist.
 func (db *DB) ReadAuditRecords(ctx context.Context, from, to int64) ([][]byte, error) {
-	const op = "sqldb.ReadAuditRecords"
-	if from < 0 || to < from {
-		return nil, invalid(op, "bad record range")
-	}
-	rows, err := db.db.QueryContext(ctx, db.q(`SELECT n, record FROM audit_records WHERE n >= ? AND n < ? ORDER BY n`), from, to)
-	if err != nil {
-		return nil, db.dbErr(op, err)
-	}
-	defer rows.Close()
-	out := make([][]byte, 0, to-from)
-	for rows.Next() {
-		var n int64
-		var rec []byte
-		if err := rows.Scan(&n, &rec); err != nil {
-			return nil, db.dbErr(op, err)
-		}
-		if n != from+int64(len(out)) {
-			return nil, parley.Errorf(op, parley.KindNotFound, "audit record %d is missing", from+int64(len(out)))
-		}
+	return db.readAuditColumn(ctx, "sqldb.ReadAuditRecords", "record", from, to, func(rec []byte) []byte {
 		if rec == nil {
-			rec = []byte{}
+			return []byte{}
 		}
-		out = append(out, rec)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.dbErr(op, err)
-	}
-	if int64(len(out)) != to-from {
-		return nil, parley.Errorf(op, parley.KindNotFound, "audit record %d is missing", from+int64(len(out)))
-	}
-	return out, nil
+		return rec
+	})
 }
 
 // ReadAuditProofs returns the proofs of records [from, to), nil for a record without one.
 // KindNotFound if one of the records does not exist.
 func (db *DB) ReadAuditProofs(ctx context.Context, from, to int64) ([][]byte, error) {
-	const op = "sqldb.ReadAuditProofs"
+	return db.readAuditColumn(ctx, "sqldb.ReadAuditProofs", "proof", from, to, func(proof []byte) []byte {
+		if len(proof) == 0 {
+			return nil
+		}
+		return proof
+	})
+}
+
+// readAuditColumn reads one column (a constant name, never input) of records [from, to)
+// in order, each value passed through norm; KindNotFound if a record is missing.
+func (db *DB) readAuditColumn(ctx context.Context, op, column string, from, to int64, norm func([]byte) []byte) ([][]byte, error) {
 	if from < 0 || to < from {
 		return nil, invalid(op, "bad record range")
 	}
-	rows, err := db.db.QueryContext(ctx, db.q(`SELECT n, proof FROM audit_records WHERE n >= ? AND n < ? ORDER BY n`), from, to)
+	rows, err := db.db.QueryContext(ctx, db.q(`SELECT n, `+column+` FROM audit_records WHERE n >= ? AND n < ? ORDER BY n`), from, to)
 	if err != nil {
 		return nil, db.dbErr(op, err)
 	}
@@ -116,17 +101,14 @@ func (db *DB) ReadAuditProofs(ctx context.Context, from, to int64) ([][]byte, er
 	out := make([][]byte, 0, to-from)
 	for rows.Next() {
 		var n int64
-		var proof []byte
-		if err := rows.Scan(&n, &proof); err != nil {
+		var v []byte
+		if err := rows.Scan(&n, &v); err != nil {
 			return nil, db.dbErr(op, err)
 		}
 		if n != from+int64(len(out)) {
 			return nil, parley.Errorf(op, parley.KindNotFound, "audit record %d is missing", from+int64(len(out)))
 		}
-		if len(proof) == 0 {
-			proof = nil
-		}
-		out = append(out, proof)
+		out = append(out, norm(v))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, db.dbErr(op, err)
